@@ -1,0 +1,35 @@
+# MIMIC-CXR (2D, frontal) + BIMCV-COVID19+ (3D CT) image-report pairs. Manifests are
+# written by tools/data/prepare_mimic_cxr.py and tools/data/prepare_bimcv.py
+# (layouts: docs/paper_data.md).
+mimic_root = 'data/mimic-cxr-jpg'
+bimcv_root = 'data/bimcv-covid19'
+
+pipeline_2d = [
+    dict(type='Resize', size=(224, 224)),
+    dict(type='RandomCrop', size=(224, 224)),
+]
+pipeline_3d = [
+    dict(type='HUWindow', windows='lung'),
+    dict(type='Resample', spacing=(5.0, 1.5, 1.5)),
+    dict(type='RandomCrop', size=(32, 128, 128)),
+]
+train_pipeline = [
+    dict(type='LoadMedicalImage'),
+    dict(type='PerModality', pipelines={'2d': pipeline_2d, '3d': pipeline_3d}),
+    dict(type='ParseReport'),
+    dict(type='PackMedInputs'),
+]
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(
+        type='ConcatDataset',
+        datasets=[
+            dict(type='ImageReportDataset', data_root=mimic_root, ann_file='manifest.jsonl',
+                 split='train', on_empty_report='skip', pipeline=train_pipeline),
+            dict(type='ImageReportDataset', data_root=bimcv_root, ann_file='manifest.jsonl',
+                 split='train', on_empty_report='skip', pipeline=train_pipeline),
+        ]))

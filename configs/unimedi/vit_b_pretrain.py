@@ -1,0 +1,9 @@
+# The paper's setting: ViT-B/16 + BioClinicalBERT on MIMIC-CXR + BIMCV-COVID19+,
+# 8 GPUs x 32 samples (bash tools/dist_train.sh configs/unimedi/vit_b_pretrain.py 8 --amp).
+_base_ = [
+    '../_base_/models/unimedi_vit_b.py',
+    '../_base_/datasets/mimic_bimcv_pretrain.py',
+    '../_base_/schedules/pretrain_adamw_cosine.py',
+    '../_base_/default_runtime.py',
+]
+default_hooks = dict(checkpoint=dict(interval=5000, by_epoch=False, max_keep_ckpts=3))

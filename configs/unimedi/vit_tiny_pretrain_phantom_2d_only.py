@@ -1,0 +1,3 @@
+# Ablation: pre-train on radiographs only (evaluated on the same 2D + 3D test split).
+_base_ = ['./vit_tiny_pretrain_phantom.py']
+train_dataloader = dict(dataset=dict(modalities=('2d', )))

@@ -1,0 +1,3 @@
+from .histogram_classifier import IntensityHistogramClassifier
+
+__all__ = ['IntensityHistogramClassifier']

@@ -1,0 +1,66 @@
+"""Shared fixtures: the real files in ../shared/data and a tiny synthetic manifest."""
+from __future__ import annotations
+
+import json
+import os.path as osp
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / 'shared' / 'data'
+TINY_CLASSES = ('nodule', 'effusion')
+
+
+@pytest.fixture(scope='session')
+def shared_data() -> Path:
+    """The real medical files beside the project (skipped with a reason when absent)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f'real data folder {SHARED_DATA} not present (it ships beside the repo '
+                    'on developer machines and CI only)')
+    return SHARED_DATA
+
+
+def write_tiny_dataset(root: Path, num_2d: int = 6, num_3d: int = 4, seed: int = 0) -> Path:
+    """Write PNG X-rays, NIfTI CTs with masks and a JSONL manifest; return the manifest.
+
+    Images with the label ``nodule`` are brighter, so a classifier can learn something.
+    """
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(num_2d + num_3d):
+        modality = '2d' if i < num_2d else '3d'
+        labels = [c for c, on in zip(TINY_CLASSES, (i % 2 == 0, i % 3 == 0)) if on]
+        brightness = 0.6 if 'nodule' in labels else 0.3
+        split = 'test' if i in (0, 1, num_2d, num_2d + 1) else 'train'
+        if modality == '2d':
+            pixels = np.clip(rng.normal(brightness, 0.05, (40, 36)), 0, 1)
+            path = f'xray_{i}.png'
+            Image.fromarray((pixels * 255).astype(np.uint8)).save(root / path)
+            row = dict(path=path, modality='2d')
+        else:
+            hu = rng.normal(-1000 + brightness * 1500, 30, (24, 20, 10)).astype(np.float32)
+            mask = np.zeros((24, 20, 10), np.uint8)
+            mask[8:12, 6:10, 3:6] = 1
+            affine = np.diag([1.5, 1.5, 3.0, 1.0])
+            path, mask_path = f'ct_{i}.nii.gz', f'ct_{i}_mask.nii.gz'
+            nib.save(nib.Nifti1Image(hu, affine), str(root / path))
+            nib.save(nib.Nifti1Image(mask, affine), str(root / mask_path))
+            row = dict(path=path, modality='3d', mask=mask_path, lesion_slices=[3, 4, 5])
+        findings = ' '.join(f'There is a {c}.' for c in labels) or 'No acute findings.'
+        row.update(report=f'FINDINGS: {findings}\nIMPRESSION: see findings.', labels=labels,
+                   split=split, case_id=f'case{i:03d}')
+        rows.append(row)
+    manifest = root / 'manifest.jsonl'
+    manifest.write_text('\n'.join(json.dumps(r) for r in rows) + '\n')
+    return manifest
+
+
+@pytest.fixture
+def tiny_dataset(tmp_path) -> Path:
+    """A tiny 2D + 3D image-report manifest with labels, masks and splits."""
+    return write_tiny_dataset(tmp_path / 'tiny')

@@ -1,0 +1,158 @@
+"""Shared pieces of the paper data adapters: tables, summaries and manifest writing."""
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import os
+import os.path as osp
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Sequence
+
+SPLITS = ('train', 'val', 'test')
+
+
+@dataclass
+class AdapterSummary:
+    """What an adapter kept and what it dropped, and why.
+
+    Attributes:
+        dataset: dataset name, for the printed summary.
+        rows_per_split: number of manifest rows per split.
+        skipped: number of dropped images (or sessions) per reason.
+        examples: up to ``max_examples`` identifiers per skip reason.
+        notes: other facts worth printing (report source, counts that are not skips).
+        max_examples: how many identifiers to remember per reason.
+    """
+
+    dataset: str
+    rows_per_split: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+    notes: dict[str, object] = field(default_factory=dict)
+    max_examples: int = 5
+
+    @property
+    def num_rows(self) -> int:
+        """Total number of manifest rows."""
+        return sum(self.rows_per_split.values())
+
+    def keep(self, split: str) -> None:
+        """Count one kept row in ``split``."""
+        self.rows_per_split[split] += 1
+
+    def skip(self, reason: str, example: str, count: int = 1) -> None:
+        """Count ``count`` dropped items for ``reason``, remembering ``example``."""
+        self.skipped[reason] += count
+        seen = self.examples.setdefault(reason, [])
+        if len(seen) < self.max_examples:
+            seen.append(example)
+
+    def format(self) -> str:
+        """The summary as printable lines."""
+        lines = [f'{self.dataset}: {self.num_rows} rows']
+        for split in sorted(self.rows_per_split, key=_split_order):
+            lines.append(f'  {split}: {self.rows_per_split[split]}')
+        if self.skipped:
+            lines.append(f'skipped {sum(self.skipped.values())}:')
+            for reason, count in sorted(self.skipped.items()):
+                shown = ', '.join(self.examples.get(reason, []))
+                lines.append(f'  {reason}: {count}' + (f' (e.g. {shown})' if shown else ''))
+        else:
+            lines.append('skipped 0')
+        for key, value in self.notes.items():
+            lines.append(f'{key}: {value}')
+        return '\n'.join(lines)
+
+
+def _split_order(split: str) -> tuple[int, str]:
+    return (SPLITS.index(split) if split in SPLITS else len(SPLITS), split)
+
+
+def resolve(root: str, path: str) -> str:
+    """``path`` itself when absolute, else ``path`` under ``root``."""
+    return path if osp.isabs(path) else osp.join(root, path)
+
+
+def find_table(root: str, stem: str, path: str | None = None) -> str:
+    """Locate a CSV table given explicitly or as ``{stem}.csv.gz`` / ``{stem}.csv`` in ``root``.
+
+    Args:
+        root: the dataset root.
+        stem: the file name without ``.csv`` / ``.csv.gz``.
+        path: an explicit file (absolute or relative to ``root``); wins when given.
+
+    Raises:
+        FileNotFoundError: naming the file(s) looked for.
+    """
+    if path is not None:
+        full = resolve(root, path)
+        if not osp.isfile(full):
+            raise FileNotFoundError(f'{full}: file not found')
+        return full
+    candidates = [osp.join(root, f'{stem}.csv.gz'), osp.join(root, f'{stem}.csv')]
+    for candidate in candidates:
+        if osp.isfile(candidate):
+            return candidate
+    raise FileNotFoundError(f'{candidates[0]} (or {osp.basename(candidates[1])}): file not found')
+
+
+def _open_text(path: str):
+    if path.endswith('.gz'):
+        return gzip.open(path, 'rt', encoding='utf-8', newline='')
+    return open(path, encoding='utf-8', newline='')
+
+
+def _delimiter(path: str) -> str:
+    return '\t' if path.endswith(('.tsv', '.tsv.gz')) else ','
+
+
+def table_header(path: str, delimiter: str | None = None) -> list[str]:
+    """The column names of a CSV/TSV (optionally gzipped) table; ``[]`` when empty."""
+    with _open_text(path) as f:
+        return next(csv.reader(f, delimiter=delimiter or _delimiter(path)), [])
+
+
+def read_table(path: str, required: Sequence[str], delimiter: str | None = None
+               ) -> Iterator[tuple[int, dict]]:
+    """Yield ``(line_number, row)`` from a CSV/TSV (optionally gzipped) with a header row.
+
+    Args:
+        path: the table; ``.tsv`` (or ``.tsv.gz``) is tab separated, anything else comma.
+        required: columns that must be in the header.
+        delimiter: override the delimiter guessed from the name.
+
+    Raises:
+        ValueError: the header lacks a required column (names the file, the missing
+            columns and the columns found).
+    """
+    with _open_text(path) as f:
+        reader = csv.DictReader(f, delimiter=delimiter or _delimiter(path))
+        header = reader.fieldnames or []
+        check_columns(path, header, required)
+        for number, row in enumerate(reader, start=2):
+            yield number, row
+
+
+def check_columns(path: str, header: Iterable[str], required: Iterable[str]) -> None:
+    """Raise ``ValueError`` naming ``path`` when ``header`` lacks one of ``required``."""
+    header = list(header)
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ValueError(f'{path}: missing column(s) {missing}; columns are {header}')
+
+
+def write_manifest(rows: Iterable[dict], out: str) -> int:
+    """Write rows as a JSONL manifest (one object a line); return the number written.
+
+    The parent folder is created when missing.
+    """
+    parent = osp.dirname(osp.abspath(out))
+    os.makedirs(parent, exist_ok=True)
+    count = 0
+    with open(out, 'w', encoding='utf-8') as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + '\n')
+            count += 1
+    return count

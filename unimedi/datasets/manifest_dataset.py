@@ -1,0 +1,182 @@
+"""``ImageReportDataset``: 2D and 3D image-report pairs listed in a JSONL or CSV manifest."""
+from __future__ import annotations
+
+import csv
+import json
+import os.path as osp
+from typing import Any, Sequence
+
+from mmengine.logging import MMLogger
+
+from unimedi.registry import DATASETS
+from .base_dataset import MedBaseDataset
+
+MODALITIES = ('2d', '3d')
+
+
+class ManifestError(ValueError):
+    """A manifest row is invalid; the message names the file and the line."""
+
+
+def read_manifest(path: str) -> list[tuple[int, dict]]:
+    """Read a JSONL (one object a line) or CSV (header row) manifest.
+
+    Returns:
+        ``(line_number, row)`` pairs; blank lines are skipped.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: manifest not found')
+    rows: list[tuple[int, dict]] = []
+    if path.endswith(('.jsonl', '.json')):
+        with open(path, encoding='utf-8') as f:
+            for number, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ManifestError(f'{path}:{number}: invalid JSON ({exc.msg})') from exc
+                if not isinstance(row, dict):
+                    raise ManifestError(f'{path}:{number}: expected a JSON object per line')
+                rows.append((number, row))
+    elif path.endswith('.csv'):
+        with open(path, encoding='utf-8', newline='') as f:
+            for number, row in enumerate(csv.DictReader(f), start=2):
+                rows.append((number, {k: v for k, v in row.items() if k is not None}))
+    else:
+        raise ManifestError(f'{path}: manifest must be .jsonl or .csv')
+    return rows
+
+
+def _split_list(value: Any) -> list:
+    """A list from a JSON list, or from a ``a|b`` / ``a;b`` string (CSV); ``[]`` for empty."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    text = str(value).strip()
+    if not text:
+        return []
+    if text.startswith('['):
+        return list(json.loads(text))
+    separator = '|' if '|' in text else ';'
+    return [part.strip() for part in text.split(separator) if part.strip()]
+
+
+@DATASETS.register_module()
+class ImageReportDataset(MedBaseDataset):
+    """Image-report pairs, 2D and 3D together, from a JSONL or CSV manifest.
+
+    Manifest fields (one row per image):
+        - ``path`` (or ``img_path``): image file or DICOM series folder, relative to
+          ``data_root`` unless absolute. Required.
+        - ``modality``: ``'2d'`` or ``'3d'``. Required.
+        - ``report``: raw report text (sections are parsed by ``ParseReport``). Required
+          when ``require_report``.
+        - ``labels``: multi-label findings as class names (JSON list or ``a|b`` in CSV) or as
+          a 0/1 vector over ``classes``; ``label``: one class name or index (multi-class).
+        - ``mask``: label mask file (optional). ``lesion_slices``: slice indices (optional).
+        - ``split``: e.g. ``train``/``val``/``test`` (used by the ``split`` argument).
+        - any other field is kept in the sample (e.g. ``case_id``).
+
+    Args:
+        ann_file: the manifest, relative to ``data_root`` unless absolute.
+        split: keep only rows whose ``split`` field equals this (``None`` keeps all).
+        modalities: keep only these modalities.
+        require_report: every row must carry a report.
+        on_empty_report: ``'error'`` (raise naming the row) or ``'skip'`` (log and drop)
+            for rows whose report is empty.
+        **kwargs: :class:`mmengine.dataset.BaseDataset` arguments (``metainfo`` with
+            ``classes``, ``data_root``, ``pipeline``, ``test_mode``...).
+    """
+
+    METAINFO = dict(classes=())
+
+    def __init__(self, ann_file: str, split: str | None = None,
+                 modalities: Sequence[str] = MODALITIES, require_report: bool = True,
+                 on_empty_report: str = 'error', **kwargs):
+        if on_empty_report not in ('error', 'skip'):
+            raise ValueError(f"on_empty_report must be 'error' or 'skip', got {on_empty_report!r}")
+        bad = set(modalities) - set(MODALITIES)
+        if bad:
+            raise ValueError(f'unknown modalities {sorted(bad)}; allowed {MODALITIES}')
+        self.split = split
+        self.modalities = tuple(modalities)
+        self.require_report = require_report
+        self.on_empty_report = on_empty_report
+        super().__init__(ann_file=ann_file, **kwargs)
+
+    def load_data_list(self) -> list[dict]:
+        classes = tuple(self.metainfo.get('classes') or ())
+        data_list, skipped = [], []
+        for number, row in read_manifest(self.ann_file):
+            where = f'{self.ann_file}:{number}'
+            if self.split is not None and row.get('split') != self.split:
+                continue
+            info = self._parse_row(row, where, classes)
+            if info['modality'] not in self.modalities:
+                continue
+            if self.require_report and not str(info.get('report') or '').strip():
+                if self.on_empty_report == 'skip':
+                    skipped.append(where)
+                    continue
+                raise ManifestError(f'{where}: empty report for {info["img_path"]}')
+            data_list.append(info)
+        if skipped:
+            MMLogger.get_current_instance().warning(
+                f'{self.ann_file}: skipped {len(skipped)} rows with an empty report: '
+                + ', '.join(skipped[:20]) + (' ...' if len(skipped) > 20 else ''))
+        return data_list
+
+    def _resolve(self, path: str) -> str:
+        return path if osp.isabs(path) or not self.data_root else osp.join(self.data_root, path)
+
+    def _parse_row(self, row: dict, where: str, classes: tuple) -> dict:
+        path = row.get('path') or row.get('img_path')
+        if not path:
+            raise ManifestError(f'{where}: missing "path"; fields are {sorted(row)}')
+        modality = str(row.get('modality', '')).lower()
+        if modality not in MODALITIES:
+            raise ManifestError(f'{where}: modality must be one of {MODALITIES}, '
+                                f'got {row.get("modality")!r}')
+        info = {k: v for k, v in row.items()
+                if k not in ('path', 'labels', 'label', 'mask', 'lesion_slices')}
+        info.update(img_path=self._resolve(str(path)), modality=modality)
+        if row.get('mask'):
+            info['seg_map_path'] = self._resolve(str(row['mask']))
+        if row.get('lesion_slices') not in (None, ''):
+            try:
+                info['lesion_slices'] = [int(v) for v in _split_list(row['lesion_slices'])]
+            except ValueError as exc:
+                raise ManifestError(f'{where}: lesion_slices must be integers ({exc})') from exc
+        if 'labels' in row and (row['labels'] not in (None, '') or classes):
+            # an empty labels cell is a case without findings: all zeros
+            info['gt_label'] = self._multi_hot(_split_list(row['labels']), classes, where)
+        elif row.get('label') not in (None, ''):
+            info['gt_label'] = self._class_index(row['label'], classes, where)
+        return info
+
+    @staticmethod
+    def _multi_hot(labels: list, classes: tuple, where: str) -> list[float]:
+        if not classes:
+            raise ManifestError(f'{where}: rows have labels but metainfo has no "classes"')
+        if labels and all(str(v).strip() in ('0', '1', '0.0', '1.0') for v in labels) \
+                and len(labels) == len(classes) and not set(map(str, labels)) & set(classes):
+            return [float(v) for v in labels]
+        unknown = [v for v in labels if v not in classes]
+        if unknown:
+            raise ManifestError(f'{where}: unknown labels {unknown}; classes are {list(classes)}')
+        return [1.0 if name in labels else 0.0 for name in classes]
+
+    @staticmethod
+    def _class_index(label: Any, classes: tuple, where: str) -> int:
+        if label in classes:
+            return classes.index(label)
+        try:
+            index = int(label)
+        except (TypeError, ValueError):
+            raise ManifestError(f'{where}: unknown label {label!r}; classes are {list(classes)}')
+        if classes and not 0 <= index < len(classes):
+            raise ManifestError(f'{where}: label index {index} out of range for {len(classes)} '
+                                'classes')
+        return index

@@ -1,0 +1,12 @@
+from .formatting import PackMedInputs, to_plain_tensor
+from .intensity import HU_WINDOW_PRESETS, HUWindow
+from .loading import LoadMedicalImage, LoadMedicalMask
+from .report import ParseReport
+from .wrappers import PerModality
+from .spatial import CenterCropOrPad, RandomCrop, RandomFlip, Resample, Resize, crop_or_pad
+
+__all__ = [
+    'LoadMedicalImage', 'LoadMedicalMask', 'HUWindow', 'HU_WINDOW_PRESETS', 'Resample',
+    'Resize', 'CenterCropOrPad', 'RandomCrop', 'RandomFlip', 'crop_or_pad', 'ParseReport',
+    'PackMedInputs', 'to_plain_tensor', 'PerModality'
+]

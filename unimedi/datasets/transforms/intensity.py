@@ -1,0 +1,73 @@
+"""Intensity transforms: CT windowing with named presets."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from unimedi.registry import TRANSFORMS
+
+#: Named CT windows as (level, width) in HU.
+HU_WINDOW_PRESETS: dict[str, tuple[float, float]] = {
+    'lung': (-600.0, 1500.0),
+    'mediastinum': (50.0, 350.0),
+    'abdomen': (50.0, 400.0),
+    'bone': (400.0, 1800.0),
+    'brain': (40.0, 80.0),
+}
+
+
+@TRANSFORMS.register_module()
+class HUWindow(BaseTransform):
+    """Clip CT intensities to one or more HU windows and scale each to ``out_range``.
+
+    Required keys: ``img`` in HU (``img_unit == 'HU'``), ``(1, ...)``.
+    Modified keys: ``img`` -> ``(len(windows), ...)`` float32; ``img_unit`` -> ``'unit'``.
+
+    Args:
+        windows: preset names (see :data:`HU_WINDOW_PRESETS`) and/or ``(level, width)``
+            pairs; several windows give several channels. Default: the lung window.
+        out_range: the range each window is scaled to.
+    """
+
+    def __init__(self, windows: str | Sequence = 'lung', out_range: Sequence[float] = (0.0, 1.0)):
+        if isinstance(windows, str) or (isinstance(windows, Sequence) and len(windows) == 2
+                                        and all(isinstance(v, (int, float)) for v in windows)):
+            windows = [windows]
+        self.windows = [self._resolve(w) for w in windows]
+        if len(out_range) != 2 or out_range[0] >= out_range[1]:
+            raise ValueError(f'out_range must be (low, high) with low < high, got {out_range}')
+        self.out_range = tuple(float(v) for v in out_range)
+
+    @staticmethod
+    def _resolve(window) -> tuple[float, float]:
+        if isinstance(window, str):
+            if window not in HU_WINDOW_PRESETS:
+                raise ValueError(f'unknown HU window preset {window!r}; '
+                                 f'choose from {sorted(HU_WINDOW_PRESETS)} or give (level, width)')
+            return HU_WINDOW_PRESETS[window]
+        level, width = (float(v) for v in window)
+        if width <= 0:
+            raise ValueError(f'window width must be positive, got {width}')
+        return level, width
+
+    def transform(self, results: dict) -> dict:
+        if results.get('img_unit', 'HU') != 'HU':
+            raise ValueError(f'{results.get("img_path")}: HUWindow needs CT intensities in HU, '
+                             f'got unit {results.get("img_unit")!r}')
+        img = results['img']
+        if img.shape[0] != 1:
+            raise ValueError(f'{results.get("img_path")}: HUWindow expects one channel, '
+                             f'got {img.shape[0]}')
+        low, high = self.out_range
+        channels = []
+        for level, width in self.windows:
+            scaled = (img[0] - (level - width / 2.0)) / width
+            channels.append(np.clip(scaled, 0.0, 1.0) * (high - low) + low)
+        results['img'] = np.stack(channels).astype(np.float32)
+        results['img_unit'] = 'unit'
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(windows={self.windows}, out_range={self.out_range})'

@@ -1,0 +1,73 @@
+"""Image <-> report retrieval Recall@K."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from mmengine.evaluator import BaseMetric
+
+from unimedi.registry import METRICS
+
+
+def recall_at_k(similarity: torch.Tensor, ks: Sequence[int] = (1, 5, 10)) -> dict[int, float]:
+    """Fraction of queries whose match is among the top K.
+
+    Args:
+        similarity: ``(Q, G)`` scores; the match of query ``i`` is gallery item ``i``.
+        ks: the K values (clipped to the gallery size).
+
+    Returns:
+        ``{k: recall}``.
+    """
+    if similarity.ndim != 2 or similarity.shape[0] > similarity.shape[1]:
+        raise ValueError(f'similarity must be (Q, G) with Q <= G, got {tuple(similarity.shape)}')
+    queries = torch.arange(similarity.shape[0])
+    target = similarity[queries, queries].unsqueeze(1)
+    # rank = how many gallery items score strictly higher than the match
+    rank = (similarity > target).sum(dim=1)
+    return {k: float((rank < k).float().mean()) for k in ks}
+
+
+@METRICS.register_module()
+class RetrievalRecall(BaseMetric):
+    """Recall@K for image -> report (``i2t``) and report -> image (``t2i``) retrieval.
+
+    Reads ``img_embed`` and ``txt_embed`` of every sample (set by the model's ``predict``),
+    optionally per modality.
+
+    Args:
+        ks: the K values.
+        modality: ``'2d'``, ``'3d'`` or ``None`` (all samples together).
+        prefix: metric name prefix.
+    """
+
+    default_prefix = 'retrieval'
+
+    def __init__(self, ks: Sequence[int] = (1, 5, 10), modality: str | None = None,
+                 collect_device: str = 'cpu', prefix: str | None = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if modality not in (None, '2d', '3d'):
+            raise ValueError(f"modality must be '2d', '3d' or None, got {modality!r}")
+        self.ks = tuple(ks)
+        self.modality = modality
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            if self.modality is not None and sample.get('modality') != self.modality:
+                continue
+            if 'img_embed' not in sample or 'txt_embed' not in sample:
+                raise KeyError('RetrievalRecall needs img_embed and txt_embed in every sample')
+            self.results.append((torch.as_tensor(sample['img_embed']).float().cpu(),
+                                 torch.as_tensor(sample['txt_embed']).float().cpu()))
+
+    def compute_metrics(self, results: list) -> dict:
+        if not results:
+            raise ValueError(f'no samples to evaluate (modality={self.modality})')
+        image = torch.stack([r[0] for r in results])
+        text = torch.stack([r[1] for r in results])
+        similarity = image @ text.t()
+        metrics = {}
+        for direction, matrix in (('i2t', similarity), ('t2i', similarity.t())):
+            for k, value in recall_at_k(matrix, self.ks).items():
+                metrics[f'{direction}_R@{k}'] = value
+        return metrics

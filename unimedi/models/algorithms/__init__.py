@@ -1,0 +1,4 @@
+"""Algorithms (``MODELS``): UniMedI pre-training."""
+from .unimedi import UniMedI
+
+__all__ = ['UniMedI']

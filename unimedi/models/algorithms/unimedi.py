@@ -1,0 +1,240 @@
+"""``UniMedI``: language-guided 2D/3D pre-training with self-distillation."""
+from __future__ import annotations
+
+import copy
+from typing import Sequence
+
+import torch
+from mmengine.model import BaseModel
+from torch import nn
+
+from unimedi.registry import ENCODERS, HEADS, LOSSES, MODELS, SELECTORS
+from ..selectors.slice_selectors import _SliceSelector
+
+MODALITIES = ('2d', '3d')
+
+
+def _build(registry, cfg):
+    return registry.build(cfg) if isinstance(cfg, dict) else cfg
+
+
+@MODELS.register_module()
+class UniMedI(BaseModel):
+    """Unified 2D/3D image-report pre-training (He et al., ECCV 2024).
+
+    Per modality of the batch: the EMA teacher encodes the full input and gives the
+    [CLS] -> patch attention; for CTs the ``slice_selector`` keeps the slices the (report-
+    trained) [CLS] attends to, which are tokenised by the 2D tokenizer and appended to the
+    3D tokens; the ``token_masker`` hides tokens from the student. Losses: symmetric
+    InfoNCE between the student's [CLS] projection and the report projection over the
+    whole batch (2D and 3D share the negatives), DINO on [CLS] and iBOT on masked patches
+    against the teacher. The teacher follows the student by EMA (``TeacherEMAHook``).
+
+    Args:
+        vision_encoder: ``ENCODERS`` config of the shared ViT (e.g. ``UnifiedViT``).
+        text_encoder: ``ENCODERS`` config of the report encoder (e.g. ``HFTextEncoder``).
+        embed_dim: width of the common image-report space.
+        contrastive_loss: ``LOSSES`` config for image-report alignment.
+        dino_head: ``HEADS`` config of the self-distillation head (``in_dim`` filled in).
+        cls_distill_loss: ``LOSSES`` config on [CLS] (``out_dim`` filled in), or ``None``.
+        patch_distill_loss: ``LOSSES`` config on masked patches, or ``None``.
+        slice_selector: ``SELECTORS`` config choosing CT slices, or ``None`` (no selection).
+        token_masker: ``SELECTORS`` config masking the student's tokens, or ``None``.
+        loss_weights: ``{'vl': 1.0, 'icl': 1.0, 'pcl': 1.0}``; a weight of 0 drops a loss.
+        zero_shot_prompts: ``{class: {'positive': [...], 'negative': [...]}}`` for
+            zero-shot scores in ``predict`` (see :meth:`zero_shot_scores`).
+        data_preprocessor: ``MedDataPreprocessor`` config (with the text tokenizer).
+    """
+
+    def __init__(self, vision_encoder: dict, text_encoder: dict, embed_dim: int = 256,
+                 contrastive_loss: dict | None = None, dino_head: dict | None = None,
+                 cls_distill_loss: dict | None = None, patch_distill_loss: dict | None = None,
+                 slice_selector: dict | None = None, token_masker: dict | None = None,
+                 loss_weights: dict | None = None, zero_shot_prompts: dict | None = None,
+                 data_preprocessor: dict | None = None, init_cfg=None):
+        # built here, so that the model also builds outside a runner's default scope
+        super().__init__(data_preprocessor=_build(
+            MODELS, data_preprocessor or dict(type='MedDataPreprocessor')), init_cfg=init_cfg)
+        self.vision_encoder = _build(ENCODERS, vision_encoder)
+        self.text_encoder = _build(ENCODERS, text_encoder)
+        vision_dim, text_dim = self.vision_encoder.embed_dim, self.text_encoder.embed_dim
+        self.image_projection = HEADS.build(dict(type='ProjectionHead', in_dim=vision_dim,
+                                                 out_dim=embed_dim))
+        self.text_projection = HEADS.build(dict(type='ProjectionHead', in_dim=text_dim,
+                                                out_dim=embed_dim))
+        self.contrastive_loss = _build(LOSSES, contrastive_loss or dict(type='InfoNCELoss'))
+        weights = dict(vl=1.0, icl=1.0, pcl=1.0)
+        weights.update(loss_weights or {})
+        unknown = set(weights) - {'vl', 'icl', 'pcl'}
+        if unknown:
+            raise ValueError(f'loss_weights keys must be vl, icl, pcl; got {sorted(unknown)}')
+        self.loss_weights = weights
+        dino_head = dict(dino_head or dict(type='DINOHead', out_dim=8192), in_dim=vision_dim)
+        self.dino_head = HEADS.build(dino_head)
+        out_dim = self.dino_head.out_dim
+        self.cls_distill_loss = None if cls_distill_loss is None and weights['icl'] == 0 else \
+            LOSSES.build(dict(cls_distill_loss or dict(type='DINOLoss'), out_dim=out_dim))
+        self.patch_distill_loss = None if patch_distill_loss is None and weights['pcl'] == 0 \
+            else LOSSES.build(dict(patch_distill_loss or dict(type='PatchDistillationLoss'),
+                                   out_dim=out_dim))
+        self.slice_selector = _build(SELECTORS, slice_selector) if slice_selector else None
+        self.token_masker = _build(SELECTORS, token_masker) if token_masker else None
+        # The EMA teacher: encoder and DINO head, never touched by the optimiser.
+        self.teacher = nn.ModuleDict(dict(encoder=copy.deepcopy(self.vision_encoder),
+                                          head=copy.deepcopy(self.dino_head)))
+        self.teacher.requires_grad_(False)
+        self.zero_shot_prompts = zero_shot_prompts
+
+    # ------------------------------------------------------------------ teacher
+    @torch.no_grad()
+    def momentum_update(self, momentum: float) -> None:
+        """``teacher = momentum * teacher + (1 - momentum) * student`` (encoder and head)."""
+        pairs = ((self.teacher['encoder'], self.vision_encoder), (self.teacher['head'],
+                                                                  self.dino_head))
+        for teacher, student in pairs:
+            for t, s in zip(teacher.parameters(), student.parameters()):
+                t.mul_(momentum).add_(s.detach(), alpha=1.0 - momentum)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.teacher.eval()  # no dropout / drop path in the teacher
+        return self
+
+    # ------------------------------------------------------------------ parts
+    def encode_text(self, text: dict) -> torch.Tensor:
+        """Tokenized reports ``{'input_ids', 'attention_mask'}`` -> ``(N, E)`` unit vectors."""
+        return self.text_projection(self.text_encoder(text['input_ids'], text['attention_mask']))
+
+    def encode_image(self, x: torch.Tensor, modality: str) -> torch.Tensor:
+        """Images of one modality -> ``(N, E)`` unit vectors (student, unmasked)."""
+        return self.image_projection(self.vision_encoder(x, modality)['cls'])
+
+    def extract_feat(self, inputs: dict) -> torch.Tensor:
+        """``(N, E)`` image embeddings of the batch, 2D rows first then 3D."""
+        feats = [self.encode_image(inputs[m], m) for m in MODALITIES if inputs.get(m) is not None]
+        return torch.cat(feats)
+
+    def _select_slices(self, x, attention, grid, samples, log: dict):
+        selected = self.slice_selector(attention, grid, x.shape[2])
+        extra = self.vision_encoder.embed_extra(_SliceSelector.gather(x, selected), '2d')
+        precision, chance = [], []
+        for sample, chosen in zip(samples, selected):
+            sample.set_selected_slices(chosen.detach().cpu())
+            lesions = sample.get('lesion_slices')
+            if lesions is not None and len(lesions) > 0:
+                hits = torch.isin(chosen.cpu(), lesions.cpu()).float().mean()
+                precision.append(hits)
+                chance.append(torch.tensor(len(lesions) / x.shape[2]))
+        if precision:
+            log.setdefault('sel_prec', []).extend(precision)
+            log.setdefault('sel_chance', []).extend(chance)
+        return extra
+
+    def _student_teacher(self, x, modality, samples, log: dict):
+        """One modality: teacher pass, selection, masked student pass, distillation."""
+        with torch.no_grad():
+            teacher = self.teacher['encoder'](x, modality, return_attention=True)
+        attention = teacher['cls_attention']
+        extra = None
+        if modality == '3d' and self.slice_selector is not None:
+            extra = self._select_slices(x, attention, teacher['grid'], samples, log)
+        mask = self.token_masker(attention) if self.token_masker is not None else None
+        student = self.vision_encoder(x, modality, mask=mask, extra_tokens=extra)
+        losses = {}
+        if self.cls_distill_loss is not None and self.loss_weights['icl'] > 0:
+            with torch.no_grad():
+                target = self.teacher['head'](teacher['cls'])
+            losses['icl'] = self.cls_distill_loss(self.dino_head(student['cls']), target)
+        if self.patch_distill_loss is not None and self.loss_weights['pcl'] > 0 \
+                and mask is not None:
+            with torch.no_grad():
+                target = self.teacher['head'](teacher['patch'][mask])
+            losses['pcl'] = self.patch_distill_loss(self.dino_head(student['patch'][mask]), target)
+        return student['cls'], losses
+
+    # ------------------------------------------------------------------ modes
+    def forward(self, inputs: dict, data_samples=None, mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            out = dict(image=self.extract_feat(inputs))
+            if inputs.get('text') is not None:
+                out['text'] = self.encode_text(inputs['text'])
+            return out
+        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got {mode!r}")
+
+    def loss(self, inputs: dict, data_samples: Sequence) -> dict:
+        """Losses (``loss_vl``, ``loss_icl``, ``loss_pcl``) and logged metrics (``i2t_acc``,
+        ``sel_prec``/``sel_chance`` when lesion slices are known)."""
+        if inputs.get('text') is None:
+            raise ValueError('UniMedI needs reports: configure a text_tokenizer in the data '
+                             'preprocessor and a report for every sample')
+        cls_tokens, distill, log = [], {}, {}
+        start = 0
+        for modality in MODALITIES:
+            x = inputs.get(modality)
+            if x is None:
+                continue
+            samples = data_samples[start:start + x.shape[0]]
+            start += x.shape[0]
+            cls, losses = self._student_teacher(x, modality, samples, log)
+            cls_tokens.append(cls)
+            for name, value in losses.items():
+                distill.setdefault(name, []).append(value * x.shape[0])
+        image = self.image_projection(torch.cat(cls_tokens))
+        text = self.encode_text(inputs['text'])
+        losses = dict(loss_vl=self.loss_weights['vl'] * self.contrastive_loss(image, text))
+        for name, values in distill.items():
+            losses[f'loss_{name}'] = self.loss_weights[name] * torch.stack(values).sum() / start
+        with torch.no_grad():
+            targets = torch.arange(image.shape[0], device=image.device)
+            losses['i2t_acc'] = ((image @ text.t()).argmax(dim=1) == targets).float().mean()
+            losses['logit_scale'] = self.contrastive_loss.logit_scale.detach()
+            for name, values in log.items():
+                losses[name] = torch.stack(values).mean().to(image.device)
+        return losses
+
+    @torch.no_grad()
+    def zero_shot_scores(self, image: torch.Tensor) -> torch.Tensor:
+        """Zero-shot probability of each class from prompt ensembles.
+
+        For each class, the mean embedding of its positive prompts and of its negative
+        prompts are compared with the image; the score is the softmax over the two scaled
+        similarities (probability of "positive").
+
+        Returns:
+            ``(N, num_classes)`` scores in [0, 1].
+        """
+        tokenizer = getattr(self.data_preprocessor, 'text_tokenizer', None)
+        if tokenizer is None:
+            raise ValueError('zero-shot needs a text_tokenizer in the data preprocessor')
+        scale = self.contrastive_loss.logit_scale
+        scores = []
+        for name, prompts in self.zero_shot_prompts.items():
+            prototypes = []
+            for polarity in ('positive', 'negative'):
+                if not prompts.get(polarity):
+                    raise ValueError(f'zero-shot class {name!r} needs {polarity} prompts')
+                tokens = {k: v.to(image.device) for k, v in tokenizer(prompts[polarity]).items()}
+                embedding = self.encode_text(tokens).mean(dim=0)
+                prototypes.append(torch.nn.functional.normalize(embedding, dim=0))
+            logits = scale * image @ torch.stack(prototypes).t()
+            scores.append(logits.softmax(dim=-1)[:, 0])
+        return torch.stack(scores, dim=1)
+
+    @torch.no_grad()
+    def predict(self, inputs: dict, data_samples: Sequence) -> list:
+        """Set ``img_embed`` (and ``txt_embed`` when reports exist, ``pred_score`` with
+        zero-shot prompts) on every sample."""
+        image = self.extract_feat(inputs)
+        text = self.encode_text(inputs['text']) if inputs.get('text') is not None else None
+        scores = self.zero_shot_scores(image) if self.zero_shot_prompts else None
+        for i, sample in enumerate(data_samples):
+            sample.set_field(image[i], 'img_embed', dtype=torch.Tensor)
+            if text is not None:
+                sample.set_field(text[i], 'txt_embed', dtype=torch.Tensor)
+            if scores is not None:
+                sample.set_pred_score(scores[i])
+        return list(data_samples)

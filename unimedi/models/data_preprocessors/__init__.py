@@ -1,0 +1,3 @@
+from .med_data_preprocessor import MedDataPreprocessor
+
+__all__ = ['MedDataPreprocessor']

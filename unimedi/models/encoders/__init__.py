@@ -1,0 +1,5 @@
+"""Encoders (``ENCODERS``): the shared ViT and the text encoders."""
+from .text_encoder import HFTextEncoder
+from .unified_vit import ARCH_SETTINGS, UnifiedViT
+
+__all__ = ['UnifiedViT', 'ARCH_SETTINGS', 'HFTextEncoder']

@@ -1,0 +1,253 @@
+"""``UnifiedViT``: one transformer shared by 2D and 3D tokens (``ENCODERS``)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from timm.layers import DropPath, Mlp
+from torch import nn
+
+from unimedi.registry import ENCODERS, TOKENIZERS
+
+#: ViT sizes. ``tiny`` is for tests and the CPU demo.
+ARCH_SETTINGS = {
+    'tiny': dict(embed_dim=64, depth=2, num_heads=2, mlp_ratio=4.0),
+    'small': dict(embed_dim=384, depth=12, num_heads=6, mlp_ratio=4.0),
+    'base': dict(embed_dim=768, depth=12, num_heads=12, mlp_ratio=4.0),
+}
+MODALITIES = ('2d', '3d')
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention on ``F.scaled_dot_product_attention``.
+
+    On request it also returns the [CLS] query's attention over a range of key tokens,
+    computed from the same ``q`` and ``k`` (one query row, so the fused path stays fused).
+    """
+
+    def __init__(self, dim: int, num_heads: int, qkv_bias: bool = True, attn_drop: float = 0.0,
+                 proj_drop: float = 0.0):
+        super().__init__()
+        if dim % num_heads:
+            raise ValueError(f'embed_dim {dim} must be divisible by num_heads {num_heads}')
+        self.num_heads = num_heads
+        self.scale = (dim // num_heads)**-0.5
+        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
+        self.attn_drop = attn_drop
+        self.proj = nn.Linear(dim, dim)
+        self.proj_drop = nn.Dropout(proj_drop)
+
+    def forward(self, x: torch.Tensor, cls_keys: tuple[int, int] | None = None):
+        """
+        Args:
+            x: ``(B, N, C)`` with [CLS] at index 0.
+            cls_keys: ``(start, stop)`` key range for the [CLS] attention row, or ``None``.
+
+        Returns:
+            ``(B, N, C)`` and the [CLS] attention ``(B, heads, stop - start)`` (softmax over
+            that key range only) or ``None``.
+        """
+        batch, tokens, channels = x.shape
+        qkv = self.qkv(x).reshape(batch, tokens, 3, self.num_heads, channels // self.num_heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        out = F.scaled_dot_product_attention(
+            q, k, v, dropout_p=self.attn_drop if self.training else 0.0)
+        cls_attention = None
+        if cls_keys is not None:
+            start, stop = cls_keys
+            logits = (q[:, :, :1] * self.scale) @ k[:, :, start:stop].transpose(-2, -1)
+            cls_attention = logits.float().softmax(dim=-1)[:, :, 0]
+        out = out.transpose(1, 2).reshape(batch, tokens, channels)
+        return self.proj_drop(self.proj(out)), cls_attention
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block with drop path."""
+
+    def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0, qkv_bias: bool = True,
+                 drop_path: float = 0.0):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.attn = Attention(dim, num_heads, qkv_bias=qkv_bias)
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.mlp = Mlp(dim, int(dim * mlp_ratio), act_layer=nn.GELU)
+
+    def forward(self, x: torch.Tensor, cls_keys: tuple[int, int] | None = None):
+        attended, cls_attention = self.attn(self.norm1(x), cls_keys)
+        x = x + self.drop_path(attended)
+        x = x + self.drop_path(self.mlp(self.norm2(x)))
+        return x, cls_attention
+
+
+@ENCODERS.register_module()
+class UnifiedViT(BaseModule):
+    """A ViT whose blocks are shared by 2D and 3D inputs.
+
+    Each modality has its own tokenizer (patch embedding and position table); the [CLS]
+    token, the mask token and the transformer blocks are shared.
+
+    Args:
+        arch: a name of :data:`ARCH_SETTINGS` or a dict with ``embed_dim``, ``depth``,
+            ``num_heads``, ``mlp_ratio``.
+        tokenizers: ``{'2d': cfg, '3d': cfg}`` of ``TOKENIZERS``; ``embed_dim`` is filled in.
+            Default: 16 x 16 patches at 224 x 224 and 4 x 16 x 16 patches at 32 x 128 x 128.
+        in_channels: image channels (used by the default tokenizers).
+        drop_path_rate: stochastic depth, increasing linearly over the blocks.
+        qkv_bias: bias of the attention projections.
+        out_indices: blocks whose outputs :meth:`get_intermediate_layers` returns by default.
+    """
+
+    def __init__(self, arch: str | dict = 'base', tokenizers: dict | None = None,
+                 in_channels: int = 1, drop_path_rate: float = 0.0, qkv_bias: bool = True,
+                 out_indices: Sequence[int] = (-1, ), init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        if isinstance(arch, str):
+            if arch not in ARCH_SETTINGS:
+                raise ValueError(f'unknown arch {arch!r}; choose from {sorted(ARCH_SETTINGS)} '
+                                 'or give a dict')
+            arch = ARCH_SETTINGS[arch]
+        missing = {'embed_dim', 'depth', 'num_heads'} - set(arch)
+        if missing:
+            raise ValueError(f'arch dict is missing {sorted(missing)}')
+        self.embed_dim = int(arch['embed_dim'])
+        self.depth = int(arch['depth'])
+        self.num_heads = int(arch['num_heads'])
+        tokenizers = tokenizers or {
+            '2d': dict(type='PatchEmbed2D', in_channels=in_channels),
+            '3d': dict(type='PatchEmbed3D', in_channels=in_channels),
+        }
+        unknown = set(tokenizers) - set(MODALITIES)
+        if unknown:
+            raise ValueError(f'tokenizers keys must be in {MODALITIES}, got {sorted(unknown)}')
+        self.tokenizers = nn.ModuleDict({
+            modality: TOKENIZERS.build(dict(cfg, embed_dim=self.embed_dim))
+            if isinstance(cfg, dict) else cfg
+            for modality, cfg in tokenizers.items()
+        })
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, self.embed_dim))
+        self.cls_pos = nn.Parameter(torch.zeros(1, 1, self.embed_dim))
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, self.embed_dim))
+        self.extra_embed = nn.Parameter(torch.zeros(1, 1, self.embed_dim))
+        rates = torch.linspace(0, drop_path_rate, self.depth).tolist()
+        self.blocks = nn.ModuleList(
+            Block(self.embed_dim, self.num_heads, arch.get('mlp_ratio', 4.0), qkv_bias, rate)
+            for rate in rates)
+        self.norm = nn.LayerNorm(self.embed_dim, eps=1e-6)
+        self.out_indices = tuple(i % self.depth for i in out_indices)
+        for parameter in (self.cls_token, self.cls_pos, self.mask_token, self.extra_embed):
+            nn.init.trunc_normal_(parameter, std=0.02)
+        self.apply(self._init_linear)
+
+    @staticmethod
+    def _init_linear(module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.trunc_normal_(module.weight, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+
+    def no_weight_decay(self) -> set[str]:
+        """Parameter names that should not be decayed (timm convention)."""
+        names = {'cls_token', 'cls_pos', 'mask_token', 'extra_embed'}
+        return names | {f'tokenizers.{m}.pos_embed' for m in self.tokenizers}
+
+    def _tokenizer(self, modality: str):
+        if modality not in self.tokenizers:
+            raise ValueError(f'no tokenizer for modality {modality!r}; have {list(self.tokenizers)}')
+        return self.tokenizers[modality]
+
+    def embed(self, x: torch.Tensor, modality: str,
+              mask: torch.Tensor | None = None) -> tuple[torch.Tensor, tuple[int, ...]]:
+        """Tokens with positions; masked tokens replaced by the mask token first.
+
+        Args:
+            x: ``(B, C, H, W)`` or ``(B, C, D, H, W)``.
+            modality: ``'2d'`` or ``'3d'``.
+            mask: ``(B, L)`` bool, ``True`` where the token is hidden.
+
+        Returns:
+            ``(B, L, C)`` tokens and the token grid.
+        """
+        tokenizer = self._tokenizer(modality)
+        tokens, grid = tokenizer(x)
+        if mask is not None:
+            if mask.shape != tokens.shape[:2]:
+                raise ValueError(f'mask shape {tuple(mask.shape)} must be (B, L) = '
+                                 f'{tuple(tokens.shape[:2])}')
+            tokens = torch.where(mask.unsqueeze(-1), self.mask_token.to(tokens.dtype), tokens)
+        return tokens + tokenizer.position_embedding(grid), grid
+
+    def embed_extra(self, x: torch.Tensor, modality: str = '2d') -> torch.Tensor:
+        """Tokens appended to another input (e.g. CT slices through the 2D tokenizer).
+
+        Args:
+            x: ``(B, K, C, H, W)``: ``K`` images per sample.
+
+        Returns:
+            ``(B, K * L, C)`` tokens with their positions and the extra-token embedding.
+        """
+        batch, count = x.shape[:2]
+        tokens, _ = self.embed(x.flatten(0, 1), modality)
+        return tokens.reshape(batch, -1, self.embed_dim) + self.extra_embed
+
+    def forward(self, x: torch.Tensor, modality: str, mask: torch.Tensor | None = None,
+                extra_tokens: torch.Tensor | None = None, return_attention: bool = False,
+                return_features: bool = False) -> dict:
+        """Encode one modality's batch.
+
+        Args:
+            x: ``(B, C, H, W)`` (2D) or ``(B, C, D, H, W)`` (3D).
+            modality: ``'2d'`` or ``'3d'``.
+            mask: ``(B, L)`` bool token mask (student input), optional.
+            extra_tokens: ``(B, M, C)`` tokens appended after the patch tokens (from
+                :meth:`embed_extra`), optional.
+            return_attention: also return the [CLS] -> patch attention averaged over
+                layers and heads (softmax over this input's L patch tokens).
+            return_features: also return the outputs of the blocks in ``out_indices``.
+
+        Returns:
+            dict with ``cls`` ``(B, C)``, ``patch`` ``(B, L, C)``, ``extra`` ``(B, M, C)``,
+            ``grid``; optionally ``cls_attention`` ``(B, L)`` and ``features``
+            (list of ``(B, L, C)``).
+        """
+        tokens, grid = self.embed(x, modality, mask)
+        batch, length = tokens.shape[:2]
+        cls = (self.cls_token + self.cls_pos).expand(batch, -1, -1).to(tokens.dtype)
+        parts = [cls, tokens] + ([extra_tokens] if extra_tokens is not None else [])
+        h = torch.cat(parts, dim=1)
+        cls_keys = (1, 1 + length) if return_attention else None
+        attention_sum, features = None, []
+        for index, block in enumerate(self.blocks):
+            h, cls_attention = block(h, cls_keys)
+            if cls_attention is not None:
+                layer_mean = cls_attention.mean(dim=1)
+                attention_sum = layer_mean if attention_sum is None else attention_sum + layer_mean
+            if return_features and index in self.out_indices:
+                features.append(h[:, 1:1 + length])
+        h = self.norm(h)
+        out = dict(cls=h[:, 0], patch=h[:, 1:1 + length], extra=h[:, 1 + length:], grid=grid)
+        if return_attention:
+            out['cls_attention'] = attention_sum / self.depth
+        if return_features:
+            out['features'] = features
+        return out
+
+    def get_intermediate_layers(self, x: torch.Tensor, modality: str,
+                                indices: Sequence[int] | None = None) -> list[torch.Tensor]:
+        """Feature maps of intermediate blocks for dense heads.
+
+        Returns:
+            one ``(B, C, *grid)`` map per index (``out_indices`` by default), shallow first.
+        """
+        saved = self.out_indices
+        if indices is not None:
+            self.out_indices = tuple(i % self.depth for i in indices)
+        try:
+            out = self.forward(x, modality, return_features=True)
+        finally:
+            self.out_indices = saved
+        grid = out['grid']
+        return [f.transpose(1, 2).reshape(f.shape[0], self.embed_dim, *grid)
+                for f in out['features']]

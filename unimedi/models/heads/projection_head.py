@@ -1,0 +1,31 @@
+"""Projection to the common image-report space (``HEADS``)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from unimedi.registry import HEADS
+
+
+@HEADS.register_module()
+class ProjectionHead(nn.Module):
+    """Linear (or two-layer MLP) projection followed by L2 normalisation.
+
+    Args:
+        in_dim: input width.
+        out_dim: width of the common space.
+        hidden_dim: hidden width of a two-layer MLP; ``None`` for a single linear layer.
+    """
+
+    def __init__(self, in_dim: int, out_dim: int = 256, hidden_dim: int | None = None):
+        super().__init__()
+        if hidden_dim is None:
+            self.layers = nn.Linear(in_dim, out_dim)
+        else:
+            self.layers = nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.GELU(),
+                                        nn.Linear(hidden_dim, out_dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, in_dim)`` -> ``(B, out_dim)`` unit vectors."""
+        return F.normalize(self.layers(x), dim=-1)

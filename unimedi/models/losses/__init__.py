@@ -1,0 +1,5 @@
+"""Losses (``LOSSES``): InfoNCE, DINO, iBOT patch distillation."""
+from .distillation import DINOLoss, PatchDistillationLoss
+from .info_nce import InfoNCELoss, gather_with_grad
+
+__all__ = ['InfoNCELoss', 'gather_with_grad', 'DINOLoss', 'PatchDistillationLoss']

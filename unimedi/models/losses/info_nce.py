@@ -1,0 +1,78 @@
+"""Symmetric InfoNCE between image and report embeddings (``LOSSES``)."""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+from unimedi.registry import LOSSES
+
+
+def gather_with_grad(x: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """All ranks' ``x`` concatenated (gradients flow back to each rank's own part).
+
+    Returns:
+        ``(world * B, ...)`` and the offset of this rank's rows. Without a process group
+        the input comes back with offset 0.
+    """
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return x, 0
+    from torch.distributed.nn.functional import all_gather
+    parts = all_gather(x.contiguous())
+    return torch.cat(parts, dim=0), dist.get_rank() * x.shape[0]
+
+
+@LOSSES.register_module()
+class InfoNCELoss(nn.Module):
+    """CLIP loss: cross-entropy image -> report and report -> image, averaged.
+
+    The logit scale (inverse temperature) is learnable, initialised at
+    ``1 / init_temperature`` and clamped at ``max_logit_scale``. In a distributed run the
+    negatives are gathered from every process (with gradient), so the loss sees the global
+    batch; one batch mixes 2D and 3D samples against all reports.
+
+    Args:
+        init_temperature: initial temperature (0.07).
+        learnable: learn the temperature.
+        max_logit_scale: upper clamp of the logit scale.
+        gather: use the other processes' samples as negatives.
+    """
+
+    def __init__(self, init_temperature: float = 0.07, learnable: bool = True,
+                 max_logit_scale: float = 100.0, gather: bool = True):
+        super().__init__()
+        log_scale = torch.tensor(math.log(1.0 / init_temperature))
+        if learnable:
+            self.log_logit_scale = nn.Parameter(log_scale)
+        else:
+            self.register_buffer('log_logit_scale', log_scale)
+        self.max_logit_scale = max_logit_scale
+        self.gather = gather
+
+    @property
+    def logit_scale(self) -> torch.Tensor:
+        return self.log_logit_scale.exp().clamp(max=self.max_logit_scale)
+
+    def logits(self, image: torch.Tensor, text: torch.Tensor):
+        """Scaled similarities of local images to all reports, and of local reports to all
+        images: ``(B, world * B)`` each, with the offset of the positives."""
+        all_image, offset = gather_with_grad(image) if self.gather else (image, 0)
+        all_text, _ = gather_with_grad(text) if self.gather else (text, 0)
+        scale = self.logit_scale
+        return scale * image @ all_text.t(), scale * text @ all_image.t(), offset
+
+    def forward(self, image: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        """
+        Args:
+            image: ``(B, E)`` L2-normalised image embeddings.
+            text: ``(B, E)`` L2-normalised report embeddings, row i pairs with image i.
+        """
+        if image.shape != text.shape:
+            raise ValueError(f'image {tuple(image.shape)} and text {tuple(text.shape)} '
+                             'embeddings must have the same shape')
+        image_logits, text_logits, offset = self.logits(image, text)
+        targets = torch.arange(image.shape[0], device=image.device) + offset
+        return (F.cross_entropy(image_logits, targets) + F.cross_entropy(text_logits, targets)) / 2

@@ -1,0 +1,3 @@
+from .med_data_sample import MODALITIES, MedDataSample
+
+__all__ = ['MedDataSample', 'MODALITIES']

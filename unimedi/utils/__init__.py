@@ -1,0 +1,3 @@
+from .pretrained import resolve_pretrained_path
+
+__all__ = ['resolve_pretrained_path']
