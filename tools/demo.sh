@@ -16,6 +16,7 @@ fi
 CHECKPOINT=$(cat "$WORK_DIR/last_checkpoint")
 "$PY" tools/test.py "$CONFIG" "$CHECKPOINT" --work-dir "$WORK_DIR/test_pretrained"
 "$PY" tools/test.py "$CONFIG" --random-init --work-dir "$WORK_DIR/test_random_init"
+"$PY" tools/analysis/summarize_pretrain_log.py "$WORK_DIR"
 "$PY" tools/analysis/compare_metrics.py \
   "pre-trained=$WORK_DIR/test_pretrained/metrics.json" \
   "random init=$WORK_DIR/test_random_init/metrics.json"

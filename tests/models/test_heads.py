@@ -94,3 +94,26 @@ def test_last_layer_norm_learns_without_norm_last_layer():
 def test_dino_head_bad_depth_raises():
     with pytest.raises(ValueError, match='num_layers must be >= 1'):
         DINOHead(in_dim=4, num_layers=0)
+
+
+def test_projection_head_batch_input_norm_removes_the_common_direction():
+    import torch
+    from unimedi.models.heads import ProjectionHead
+    torch.manual_seed(0)
+    common = torch.randn(1, 16) * 10
+    x = common + torch.randn(8, 16)  # embeddings dominated by one shared direction
+    plain = ProjectionHead(16, 8)
+    centred = ProjectionHead(16, 8, input_norm='batch')
+    centred.layers.load_state_dict(plain.layers.state_dict())
+    off_diagonal = ~torch.eye(8, dtype=torch.bool)
+    plain_cos = (plain(x) @ plain(x).t())[off_diagonal].mean()
+    centred_cos = (centred(x) @ centred(x).t())[off_diagonal].mean()
+    assert plain_cos > 0.8
+    assert centred_cos < 0.3
+
+
+def test_projection_head_rejects_unknown_input_norm():
+    import pytest
+    from unimedi.models.heads import ProjectionHead
+    with pytest.raises(ValueError, match='input_norm'):
+        ProjectionHead(16, 8, input_norm='group')

@@ -30,6 +30,9 @@ model = dict(
     loss_weights=dict(vl=1.0, icl=1.0, pcl=1.0),
     data_preprocessor=dict(
         type='MedDataPreprocessor',
+        # images arrive in [0, 1] (radiographs scaled, CTs windowed): centre them
+        mean=0.5,
+        std=0.25,
         text_tokenizer=dict(type='HFTextTokenizer', pretrained=text_model,
                             max_length=max_report_tokens)),
 )

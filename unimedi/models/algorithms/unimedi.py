@@ -34,6 +34,9 @@ class UniMedI(BaseModel):
         vision_encoder: ``ENCODERS`` config of the shared ViT (e.g. ``UnifiedViT``).
         text_encoder: ``ENCODERS`` config of the report encoder (e.g. ``HFTextEncoder``).
         embed_dim: width of the common image-report space.
+        image_projection: ``HEADS`` config projecting [CLS] to the common space
+            (``in_dim``/``out_dim`` filled in); default a linear ``ProjectionHead``.
+        text_projection: the same for report embeddings.
         contrastive_loss: ``LOSSES`` config for image-report alignment.
         dino_head: ``HEADS`` config of the self-distillation head (``in_dim`` filled in).
         cls_distill_loss: ``LOSSES`` config on [CLS] (``out_dim`` filled in), or ``None``.
@@ -47,6 +50,7 @@ class UniMedI(BaseModel):
     """
 
     def __init__(self, vision_encoder: dict, text_encoder: dict, embed_dim: int = 256,
+                 image_projection: dict | None = None, text_projection: dict | None = None,
                  contrastive_loss: dict | None = None, dino_head: dict | None = None,
                  cls_distill_loss: dict | None = None, patch_distill_loss: dict | None = None,
                  slice_selector: dict | None = None, token_masker: dict | None = None,
@@ -58,10 +62,10 @@ class UniMedI(BaseModel):
         self.vision_encoder = _build(ENCODERS, vision_encoder)
         self.text_encoder = _build(ENCODERS, text_encoder)
         vision_dim, text_dim = self.vision_encoder.embed_dim, self.text_encoder.embed_dim
-        self.image_projection = HEADS.build(dict(type='ProjectionHead', in_dim=vision_dim,
-                                                 out_dim=embed_dim))
-        self.text_projection = HEADS.build(dict(type='ProjectionHead', in_dim=text_dim,
-                                                out_dim=embed_dim))
+        self.image_projection = HEADS.build(dict(
+            image_projection or dict(type='ProjectionHead'), in_dim=vision_dim, out_dim=embed_dim))
+        self.text_projection = HEADS.build(dict(
+            text_projection or dict(type='ProjectionHead'), in_dim=text_dim, out_dim=embed_dim))
         self.contrastive_loss = _build(LOSSES, contrastive_loss or dict(type='InfoNCELoss'))
         weights = dict(vl=1.0, icl=1.0, pcl=1.0)
         weights.update(loss_weights or {})

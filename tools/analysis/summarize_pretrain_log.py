@@ -1,0 +1,59 @@
+"""Summarise a pre-training log by phases: losses, in-batch accuracy, and the precision of
+the selected CT slices beside chance.
+
+    python tools/analysis/summarize_pretrain_log.py work_dirs/vit_tiny_pretrain_phantom [--phases 4]
+
+Reads ``<work_dir>/<latest run>/vis_data/scalars.json`` (written by the runner's logger;
+with ``logger.interval`` equal to the log window every iteration is counted once).
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+
+KEYS = ('loss_vl', 'loss_icl', 'loss_pcl', 'i2t_acc', 'sel_prec', 'sel_chance')
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Summarise a UniMedI pre-training log')
+    parser.add_argument('work_dir', help='the work dir of a tools/train.py run')
+    parser.add_argument('--phases', type=int, default=4, help='number of training phases')
+    return parser.parse_args()
+
+
+def load_scalars(work_dir: str) -> list[dict]:
+    runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    if not runs:
+        raise SystemExit(f'{work_dir}: no */vis_data/scalars.json (not a training work dir?)')
+    with open(runs[-1]) as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return [r for r in rows if 'loss_vl' in r]
+
+
+def summarise(rows: list[dict], phases: int) -> list[dict]:
+    """Mean of each key per phase (consecutive, equal numbers of log rows)."""
+    size = max(1, len(rows) // phases)
+    out = []
+    for start in range(0, size * phases, size):
+        chunk = rows[start:start + size]
+        if not chunk:
+            break
+        summary = dict(iters=f'{chunk[0]["iter"]}-{chunk[-1]["iter"]}')
+        for key in KEYS:
+            values = [r[key] for r in chunk if key in r]
+            summary[key] = sum(values) / len(values) if values else None
+        out.append(summary)
+    return out
+
+
+def main():
+    args = parse_args()
+    table = summarise(load_scalars(args.work_dir), args.phases)
+    print(f'{"iters":>10}  ' + '  '.join(f'{k:>10}' for k in KEYS))
+    for row in table:
+        cells = [f'{row[k]:>10.4f}' if row[k] is not None else f'{"-":>10}' for k in KEYS]
+        print(f'{row["iters"]:>10}  ' + '  '.join(cells))
+
+
+if __name__ == '__main__':
+    main()
