@@ -7,6 +7,8 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from unimedi.utils.cli import apply_cli_options
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Test (evaluate) a unimedi model')
@@ -39,13 +41,7 @@ def to_builtin(value):
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    apply_cli_options(cfg, args.config, args.work_dir, args.cfg_options, args.launcher)
     if (args.checkpoint is None) == (not args.random_init):
         raise SystemExit('give a CHECKPOINT or --random-init (not both)')
     cfg.load_from = args.checkpoint

@@ -1,9 +1,10 @@
 """Train a model from a config: parse args -> merge into the config -> Runner -> train()."""
 import argparse
-import os.path as osp
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
+
+from unimedi.utils.cli import apply_cli_options
 
 
 def parse_args():
@@ -24,13 +25,7 @@ def parse_args():
 
 
 def merge_args(cfg: Config, args) -> Config:
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    apply_cli_options(cfg, args.config, args.work_dir, args.cfg_options, args.launcher)
     if args.amp:
         import torch
         if not torch.cuda.is_available():

@@ -9,10 +9,9 @@ See docs/paper_data.md.
 from __future__ import annotations
 
 import argparse
-import os.path as osp
 import sys
 
-from unimedi.datasets.adapters import build_mimic_cxr_rows, write_manifest
+from unimedi.datasets.adapters import build_mimic_cxr_rows, write_and_report
 from unimedi.datasets.adapters.mimic_cxr import DEFAULT_VIEWS, UNCERTAIN_POLICIES
 
 
@@ -61,10 +60,7 @@ def main(argv=None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2
-    count = write_manifest(rows, args.out)
-    print(summary.format())
-    print(f'wrote {count} rows to {args.out}; load with '
-          f'ImageReportDataset(data_root={args.root!r}, ann_file={osp.abspath(args.out)!r})')
+    write_and_report(rows, summary, args.out, args.root)
     return 0
 
 

@@ -6,12 +6,12 @@ summary counts rows per split and every skipped item by reason. ``write_manifest
 the rows as JSONL. See ``docs/paper_data.md``.
 """
 from .bimcv import build_bimcv_rows, find_ct_volumes, read_session_reports, subject_splits
-from .common import AdapterSummary, write_manifest
+from .common import AdapterSummary, write_and_report, write_manifest
 from .mimic_cxr import (build_mimic_cxr_rows, read_chexpert_labels, read_report_file,
                         read_sectioned_reports)
 
 __all__ = [
-    'AdapterSummary', 'build_bimcv_rows', 'build_mimic_cxr_rows', 'find_ct_volumes',
+    'AdapterSummary', 'write_and_report', 'build_bimcv_rows', 'build_mimic_cxr_rows', 'find_ct_volumes',
     'read_chexpert_labels', 'read_report_file', 'read_sectioned_reports',
     'read_session_reports', 'subject_splits', 'write_manifest'
 ]

@@ -156,3 +156,12 @@ def write_manifest(rows: Iterable[dict], out: str) -> int:
             f.write(json.dumps(row, ensure_ascii=False) + '\n')
             count += 1
     return count
+
+
+def write_and_report(rows: list[dict], summary, out: str, root: str) -> int:
+    """Write the manifest, print the summary and how to load it; return the row count."""
+    count = write_manifest(rows, out)
+    print(summary.format())
+    print(f'wrote {count} rows to {out}; load with '
+          f'ImageReportDataset(data_root={root!r}, ann_file={os.path.abspath(out)!r})')
+    return count
