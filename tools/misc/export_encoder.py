@@ -1,6 +1,6 @@
 """Export the pre-trained vision encoder of a UniMedI checkpoint for downstream use.
 
-    python tools/misc/export_encoder.py work_dirs/vit_tiny_pretrain_phantom/iter_300.pth \
+    python tools/misc/export_encoder.py work_dirs/vit_tiny_pretrain_phantom/iter_1000.pth \
         encoder.safetensors [--teacher]
 
 The output holds the ``UnifiedViT`` weights without prefix (``tokenizers.2d.proj.weight``,
