@@ -254,3 +254,27 @@ def test_no_weight_decay_names_are_parameters(vit):
     assert names == {'cls_token', 'cls_pos', 'mask_token', 'extra_embed',
                      'tokenizers.2d.pos_embed', 'tokenizers.3d.pos_embed'}
     assert names <= set(parameters)
+
+
+def test_attention_layers_averages_the_last_blocks_only():
+    import torch
+    from unimedi.models.encoders import UnifiedViT
+    torch.manual_seed(0)
+    vit = UnifiedViT(arch=dict(embed_dim=32, depth=3, num_heads=2),
+                     tokenizers={'2d': dict(type='PatchEmbed2D', img_size=32)}).eval()
+    x = torch.rand(2, 1, 32, 32)
+    rows = []
+    hooks = [blk.attn.register_forward_hook(
+        lambda m, i, o: rows.append(None if o[1] is None else o[1].mean(1)))
+             for blk in vit.blocks]
+    with torch.no_grad():
+        last = vit(x, '2d', return_attention=True, attention_layers=1)['cls_attention']
+        assert len(rows) == 3 and rows[0] is None and rows[1] is None
+        torch.testing.assert_close(last, rows[2])
+        rows.clear()
+        every = vit(x, '2d', return_attention=True)['cls_attention']
+        torch.testing.assert_close(every, sum(rows) / 3)
+    for hook in hooks:
+        hook.remove()
+    with pytest.raises(ValueError, match='attention_layers'):
+        vit(x, '2d', return_attention=True, attention_layers=4)

@@ -10,7 +10,7 @@ The selection uses the EMA teacher's [CLS] attention, as in training.
 import argparse
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
@@ -22,6 +22,8 @@ def parse_args():
     parser.add_argument('--split', default='test', help='manifest split to evaluate')
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--seed', type=int, default=0, help='seed of the random init')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. model.selection_attention_layers=1')
     return parser.parse_args()
 
 
@@ -36,7 +38,8 @@ def selection_precision(model, dataset, batch_size: int = 8) -> dict:
         batch = pseudo_collate([dataset[i] for i in indices[start:start + batch_size]])
         data = model.data_preprocessor(batch, False)
         volume = data['inputs']['3d']
-        teacher = model.teacher['encoder'](volume, '3d', return_attention=True)
+        teacher = model.teacher['encoder'](volume, '3d', return_attention=True,
+                                           attention_layers=model.selection_attention_layers)
         selected = model.slice_selector(teacher['cls_attention'], teacher['grid'],
                                         volume.shape[2])
         for sample, chosen in zip(data['data_samples'], selected):
@@ -54,6 +57,8 @@ def selection_precision(model, dataset, batch_size: int = 8) -> dict:
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'unimedi'))
     from unimedi.engine.checkpoint import load_state_dict_file
     from unimedi.registry import DATASETS, MODELS

@@ -44,6 +44,9 @@ class UniMedI(BaseModel):
         slice_selector: ``SELECTORS`` config choosing CT slices, or ``None`` (no selection).
         token_masker: ``SELECTORS`` config masking the student's tokens, or ``None``.
         loss_weights: ``{'vl': 1.0, 'icl': 1.0, 'pcl': 1.0}``; a weight of 0 drops a loss.
+        selection_attention_layers: average the teacher's [CLS] attention used for slice
+            selection and attentive masking over the last N blocks only; ``None`` (the
+            paper) averages over all blocks.
         zero_shot_prompts: ``{class: {'positive': [...], 'negative': [...]}}`` for
             zero-shot scores in ``predict`` (see :meth:`zero_shot_scores`).
         data_preprocessor: ``MedDataPreprocessor`` config (with the text tokenizer).
@@ -54,7 +57,9 @@ class UniMedI(BaseModel):
                  contrastive_loss: dict | None = None, dino_head: dict | None = None,
                  cls_distill_loss: dict | None = None, patch_distill_loss: dict | None = None,
                  slice_selector: dict | None = None, token_masker: dict | None = None,
-                 loss_weights: dict | None = None, zero_shot_prompts: dict | None = None,
+                 loss_weights: dict | None = None,
+                 selection_attention_layers: int | None = None,
+                 zero_shot_prompts: dict | None = None,
                  data_preprocessor: dict | None = None, init_cfg=None):
         # built here, so that the model also builds outside a runner's default scope
         super().__init__(data_preprocessor=_build(
@@ -88,6 +93,7 @@ class UniMedI(BaseModel):
                                           head=copy.deepcopy(self.dino_head)))
         self.teacher.requires_grad_(False)
         self.zero_shot_prompts = zero_shot_prompts
+        self.selection_attention_layers = selection_attention_layers
 
     # ------------------------------------------------------------------ teacher
     @torch.no_grad()
@@ -137,7 +143,8 @@ class UniMedI(BaseModel):
     def _student_teacher(self, x, modality, samples, log: dict):
         """One modality: teacher pass, selection, masked student pass, distillation."""
         with torch.no_grad():
-            teacher = self.teacher['encoder'](x, modality, return_attention=True)
+            teacher = self.teacher['encoder'](x, modality, return_attention=True,
+                                              attention_layers=self.selection_attention_layers)
         attention = teacher['cls_attention']
         extra = None
         if modality == '3d' and self.slice_selector is not None:

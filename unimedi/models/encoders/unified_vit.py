@@ -194,7 +194,7 @@ class UnifiedViT(BaseModule):
 
     def forward(self, x: torch.Tensor, modality: str, mask: torch.Tensor | None = None,
                 extra_tokens: torch.Tensor | None = None, return_attention: bool = False,
-                return_features: bool = False) -> dict:
+                return_features: bool = False, attention_layers: int | None = None) -> dict:
         """Encode one modality's batch.
 
         Args:
@@ -206,6 +206,8 @@ class UnifiedViT(BaseModule):
             return_attention: also return the [CLS] -> patch attention averaged over
                 layers and heads (softmax over this input's L patch tokens).
             return_features: also return the outputs of the blocks in ``out_indices``.
+            attention_layers: average the [CLS] attention over the last N blocks only
+                (``None``: all blocks, the paper's formula).
 
         Returns:
             dict with ``cls`` ``(B, C)``, ``patch`` ``(B, L, C)``, ``extra`` ``(B, M, C)``,
@@ -217,10 +219,13 @@ class UnifiedViT(BaseModule):
         cls = (self.cls_token + self.cls_pos).expand(batch, -1, -1).to(tokens.dtype)
         parts = [cls, tokens] + ([extra_tokens] if extra_tokens is not None else [])
         h = torch.cat(parts, dim=1)
-        cls_keys = (1, 1 + length) if return_attention else None
+        first_attention = 0 if attention_layers is None else self.depth - attention_layers
+        if not 0 <= first_attention < self.depth:
+            raise ValueError(f'attention_layers must be in [1, {self.depth}], got {attention_layers}')
         attention_sum, features = None, []
         for index, block in enumerate(self.blocks):
-            h, cls_attention = block(h, cls_keys)
+            wanted = return_attention and index >= first_attention
+            h, cls_attention = block(h, (1, 1 + length) if wanted else None)
             if cls_attention is not None:
                 layer_mean = cls_attention.mean(dim=1)
                 attention_sum = layer_mean if attention_sum is None else attention_sum + layer_mean
@@ -229,7 +234,7 @@ class UnifiedViT(BaseModule):
         h = self.norm(h)
         out = dict(cls=h[:, 0], patch=h[:, 1:1 + length], extra=h[:, 1 + length:], grid=grid)
         if return_attention:
-            out['cls_attention'] = attention_sum / self.depth
+            out['cls_attention'] = attention_sum / (self.depth - first_attention)
         if return_features:
             out['features'] = features
         return out
