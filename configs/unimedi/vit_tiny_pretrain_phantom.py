@@ -24,6 +24,9 @@ model = dict(
     embed_dim=128,
     dino_head=dict(out_dim=1024, hidden_dim=256, bottleneck_dim=128),
     slice_selector=dict(ratio=0.125),
+    # Select with the last block's [CLS] attention: averaged over all blocks (the paper's
+    # formula) the tiny ViT's selection stays at its random-init level (see README).
+    selection_attention_layers=1,
     loss_weights=dict(vl=1.0, icl=0.5, pcl=0.5),
     zero_shot_prompts={
         'nodule': dict(positive=['There is a pulmonary nodule.', 'A solid nodule is seen.'],
