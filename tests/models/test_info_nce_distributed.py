@@ -33,6 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 WORLD_SIZE = 2
 BATCH, FEATURES, EMBED = 8, 12, 6  # global batch, raw feature width, embedding width
 ATOL, RTOL = 1e-6, 1e-5
+UNEVEN_SPLIT = 3  # rank 0 holds rows 0..2, rank 1 rows 3..7 in the uneven case
 
 
 def _inputs():
@@ -90,6 +91,9 @@ def _worker(out_dir: str) -> None:
         result = _compute(loss_fn, projection, image[rows], text[rows], features[rows],
                           report_features[rows])
         result['grad_scale'] = result['grad_scale'].clone()
+        # ranks with different batch sizes (the last batch, another 2D/3D mix)
+        uneven = slice(0, UNEVEN_SPLIT) if rank == 0 else slice(UNEVEN_SPLIT, BATCH)
+        result['uneven_loss'] = loss_fn(image[uneven], text[uneven]).detach()
         # gather=False on the same rows: the local-only loss (no global negatives)
         loss_fn.gather = False
         result['local_loss'] = loss_fn(image[rows], text[rows]).detach()
@@ -168,6 +172,14 @@ def test_gathered_info_nce_matches_single_process(tmp_path):
     # DDP-averaged parameter gradients (identical on every rank) equal the single process
     for rank, result in enumerate(ranks):
         close(result['grad_weight'], single['grad_weight'], f'rank {rank} DDP dL/dW')
+    # uneven batches: each rank's loss is the mean over its own rows against all 8 pairs
+    scale = loss_fn.logit_scale.detach()
+    logits = scale * image @ text.t()
+    targets = torch.arange(BATCH)
+    per_row = (F.cross_entropy(logits, targets, reduction='none') +
+               F.cross_entropy(logits.t(), targets, reduction='none')) / 2
+    close(ranks[0]['uneven_loss'], per_row[:UNEVEN_SPLIT].mean(), 'rank 0 uneven loss')
+    close(ranks[1]['uneven_loss'], per_row[UNEVEN_SPLIT:].mean(), 'rank 1 uneven loss')
     # gather=False really uses only local negatives: the loss on the half alone
     for rank, result in enumerate(ranks):
         rows = slice(rank * b, (rank + 1) * b)

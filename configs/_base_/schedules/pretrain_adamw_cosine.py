@@ -23,3 +23,6 @@ param_scheduler = [
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 custom_hooks = [dict(type='TeacherEMAHook', momentum=0.996, end_momentum=1.0)]
+# A batch without CTs leaves the 3D tokenizer unused (and one without radiographs may leave
+# parts of the 2D path unused): let DDP allow parameters without gradients.
+model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)

@@ -14,15 +14,26 @@ from unimedi.registry import LOSSES
 def gather_with_grad(x: torch.Tensor) -> tuple[torch.Tensor, int]:
     """All ranks' ``x`` concatenated (gradients flow back to each rank's own part).
 
+    Ranks may hold different numbers of rows (the last batch, or another 2D / 3D mix):
+    rows are padded to the largest count for the collective and cut back afterwards.
+
     Returns:
-        ``(world * B, ...)`` and the offset of this rank's rows. Without a process group
-        the input comes back with offset 0.
+        ``(sum of rows over ranks, ...)`` and the offset of this rank's rows. Without a
+        process group the input comes back with offset 0.
     """
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return x, 0
     from torch.distributed.nn.functional import all_gather
+    world, rank = dist.get_world_size(), dist.get_rank()
+    count = torch.tensor([x.shape[0]], device=x.device)
+    counts = [torch.zeros_like(count) for _ in range(world)]
+    dist.all_gather(counts, count)
+    counts = [int(c.item()) for c in counts]
+    largest = max(counts)
+    if x.shape[0] < largest:
+        x = torch.cat([x, x.new_zeros((largest - x.shape[0], *x.shape[1:]))])
     parts = all_gather(x.contiguous())
-    return torch.cat(parts, dim=0), dist.get_rank() * x.shape[0]
+    return torch.cat([part[:n] for part, n in zip(parts, counts)]), sum(counts[:rank])
 
 
 @LOSSES.register_module()
