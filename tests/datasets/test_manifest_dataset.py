@@ -284,3 +284,22 @@ def test_full_pipeline_mixed_2d_3d(tiny_dataset):
     # the affine maps (d, h, w) to RAS: d -> z (3 mm), h -> y, w -> x (1.5 mm)
     np.testing.assert_allclose(ct.affine @ np.array([1.0, 0.0, 0.0, 1.0]), [0, 0, 3.0, 1])
     np.testing.assert_allclose(ct.affine @ np.array([0.0, 0.0, 1.0, 1.0]), [1.5, 0, 0, 1])
+
+
+def test_no_rows_left_after_filtering_is_an_error_naming_the_manifest(tmp_path):
+    import json as _json
+    from unimedi.datasets import ImageReportDataset, ManifestError
+    manifest = tmp_path / 'm.jsonl'
+    manifest.write_text(_json.dumps(dict(path='a.png', modality='2d', report='x',
+                                         split='Train')) + '\n')
+    with pytest.raises(ManifestError, match=r'm\.jsonl: no rows left'):
+        ImageReportDataset(ann_file=str(manifest), split='train')
+
+
+def test_csv_line_numbers_count_multi_line_reports(tmp_path):
+    from unimedi.datasets import read_manifest
+    manifest = tmp_path / 'm.csv'
+    manifest.write_text('path,modality,report\n'
+                        'a.png,2d,"FINDINGS: one\nIMPRESSION: two"\n'
+                        'b.png,2d,three\n')
+    assert [number for number, _ in read_manifest(str(manifest))] == [2, 4]

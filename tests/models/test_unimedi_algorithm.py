@@ -223,11 +223,12 @@ def test_predict_sets_unit_embeddings():
         assert sample.img_embed.norm().item() == pytest.approx(1.0, abs=1e-5)
         assert sample.txt_embed.norm().item() == pytest.approx(1.0, abs=1e-5)
         assert 'pred_score' not in sample
-    # rows line up with the reordered samples: 2D first, then 3D
+    # samples come back in the sampler's (batch) order, each with its own embedding
+    assert [s.batch_index for s in samples] == list(range(5))
     with torch.no_grad():
         first_3d = model.encode_image(data['inputs']['3d'][:1], '3d')[0]
-    assert samples[3].modality == '3d'
-    torch.testing.assert_close(samples[3].img_embed, first_3d)
+    sample_3d = next(s for s in samples if s.modality == '3d')
+    torch.testing.assert_close(sample_3d.img_embed, first_3d)
     tensors = model(**data, mode='tensor')
     assert tensors['image'].shape == (5, 32) and tensors['text'].shape == (5, 32)
 

@@ -41,8 +41,13 @@ def read_manifest(path: str) -> list[tuple[int, dict]]:
                 rows.append((number, row))
     elif path.endswith('.csv'):
         with open(path, encoding='utf-8', newline='') as f:
-            for number, row in enumerate(csv.DictReader(f), start=2):
-                rows.append((number, {k: v for k, v in row.items() if k is not None}))
+            reader = csv.DictReader(f)
+            start = 2
+            for row in reader:
+                # reader.line_num is the last physical line of the row: a quoted report
+                # may span several lines, so report where the row starts
+                rows.append((start, {k: v for k, v in row.items() if k is not None}))
+                start = reader.line_num + 1
     else:
         raise ManifestError(f'{path}: manifest must be .jsonl or .csv')
     return rows
@@ -58,7 +63,10 @@ def _split_list(value: Any) -> list:
     if not text:
         return []
     if text.startswith('['):
-        return list(json.loads(text))
+        try:
+            return list(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f'invalid JSON list {text!r} ({exc.msg})') from exc
     separator = '|' if '|' in text else ';'
     return [part.strip() for part in text.split(separator) if part.strip()]
 
@@ -122,6 +130,10 @@ class ImageReportDataset(MedBaseDataset):
                     continue
                 raise ManifestError(f'{where}: empty report for {info["img_path"]}')
             data_list.append(info)
+        if not data_list:
+            raise ManifestError(
+                f'{self.ann_file}: no rows left after filtering (split={self.split!r}, '
+                f'modalities={self.modalities}); check the "split" and "modality" fields')
         if skipped:
             MMLogger.get_current_instance().warning(
                 f'{self.ann_file}: skipped {len(skipped)} rows with an empty report: '
@@ -151,7 +163,11 @@ class ImageReportDataset(MedBaseDataset):
                 raise ManifestError(f'{where}: lesion_slices must be integers ({exc})') from exc
         if 'labels' in row and (row['labels'] not in (None, '') or classes):
             # an empty labels cell is a case without findings: all zeros
-            info['gt_label'] = self._multi_hot(_split_list(row['labels']), classes, where)
+            try:
+                labels = _split_list(row['labels'])
+            except ValueError as exc:
+                raise ManifestError(f'{where}: labels: {exc}') from exc
+            info['gt_label'] = self._multi_hot(labels, classes, where)
         elif row.get('label') not in (None, ''):
             info['gt_label'] = self._class_index(row['label'], classes, where)
         return info

@@ -5,7 +5,7 @@ mimic_root = 'data/mimic-cxr-jpg'
 bimcv_root = 'data/bimcv-covid19'
 
 pipeline_2d = [
-    dict(type='Resize', size=(224, 224)),
+    dict(type='Resize', size=(256, 256)),
     dict(type='RandomCrop', size=(224, 224)),
 ]
 pipeline_3d = [

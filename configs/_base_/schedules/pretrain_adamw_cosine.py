@@ -1,4 +1,6 @@
 # AdamW, wd 0.05, linear warm-up then cosine; lr 1e-4 for vision, 2e-5 for the text model.
+# (MMEngine: a parameter matching a custom key ignores norm/bias_decay_mult, so the text
+# encoder's norms and biases are decayed too.)
 max_iters = 100000
 warmup_iters = 5000
 
@@ -11,6 +13,8 @@ optim_wrapper = dict(
             'text_encoder': dict(lr_mult=0.2),
             'pos_embed': dict(decay_mult=0.0),
             'cls_token': dict(decay_mult=0.0),
+            'cls_pos': dict(decay_mult=0.0),
+            'extra_embed': dict(decay_mult=0.0),
             'mask_token': dict(decay_mult=0.0),
             'log_logit_scale': dict(decay_mult=0.0),
         },

@@ -276,7 +276,10 @@ class Resample(BaseTransform):
         if len(target) != len(shape):
             raise ValueError(f'spacing needs {len(shape)} values for {results.get("img_path")}, '
                              f'got {tuple(target)}')
-        current = results['spacing']
+        current = results.get('spacing')
+        if current is None:
+            raise KeyError(f'{results.get("img_path")}: Resample needs the voxel "spacing" '
+                           '(load the image with LoadMedicalImage first)')
         size = tuple(n if t is None else max(1, int(round(n * c / float(t))))
                      for n, c, t in zip(shape, current, target))
         return _resize_sample(results, size, self.anti_aliasing)

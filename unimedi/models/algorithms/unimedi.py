@@ -151,17 +151,31 @@ class UniMedI(BaseModel):
             extra = self._select_slices(x, attention, teacher['grid'], samples, log)
         mask = self.token_masker(attention) if self.token_masker is not None else None
         student = self.vision_encoder(x, modality, mask=mask, extra_tokens=extra)
-        losses = {}
+        losses, targets = {}, {}
         if self.cls_distill_loss is not None and self.loss_weights['icl'] > 0:
             with torch.no_grad():
-                target = self.teacher['head'](teacher['cls'])
-            losses['icl'] = self.cls_distill_loss(self.dino_head(student['cls']), target)
+                targets['icl'] = self.teacher['head'](teacher['cls'])
+            losses['icl'] = self.cls_distill_loss(self.dino_head(student['cls']),
+                                                  targets['icl'], update_center=False)
         if self.patch_distill_loss is not None and self.loss_weights['pcl'] > 0 \
                 and mask is not None:
             with torch.no_grad():
-                target = self.teacher['head'](teacher['patch'][mask])
-            losses['pcl'] = self.patch_distill_loss(self.dino_head(student['patch'][mask]), target)
-        return student['cls'], losses
+                targets['pcl'] = self.teacher['head'](teacher['patch'][mask])
+            losses['pcl'] = self.patch_distill_loss(self.dino_head(student['patch'][mask]),
+                                                    targets['pcl'], update_center=False)
+        return student['cls'], losses, targets
+
+    def _update_centers(self, targets: dict) -> None:
+        """One centre update per loss and step, over both modalities' teacher outputs
+        (one collective each, so ranks with different 2D / 3D mixes stay in step)."""
+        if not self.training:
+            return
+        for name, loss in (('icl', self.cls_distill_loss), ('pcl', self.patch_distill_loss)):
+            if loss is None or self.loss_weights[name] <= 0:
+                continue
+            rows = targets.get(name, [])
+            width = loss.center.shape[-1]
+            loss.update_center(torch.cat(rows) if rows else loss.center.new_zeros(0, width))
 
     # ------------------------------------------------------------------ modes
     def forward(self, inputs: dict, data_samples=None, mode: str = 'tensor'):
@@ -182,7 +196,7 @@ class UniMedI(BaseModel):
         if inputs.get('text') is None:
             raise ValueError('UniMedI needs reports: configure a text_tokenizer in the data '
                              'preprocessor and a report for every sample')
-        cls_tokens, distill, log = [], {}, {}
+        cls_tokens, distill, log, targets = [], {}, {}, {}
         start = 0
         for modality in MODALITIES:
             x = inputs.get(modality)
@@ -190,10 +204,13 @@ class UniMedI(BaseModel):
                 continue
             samples = data_samples[start:start + x.shape[0]]
             start += x.shape[0]
-            cls, losses = self._student_teacher(x, modality, samples, log)
+            cls, losses, teacher_targets = self._student_teacher(x, modality, samples, log)
             cls_tokens.append(cls)
             for name, value in losses.items():
                 distill.setdefault(name, []).append(value * x.shape[0])
+            for name, value in teacher_targets.items():
+                targets.setdefault(name, []).append(value)
+        self._update_centers(targets)
         image = self.image_projection(torch.cat(cls_tokens))
         text = self.encode_text(inputs['text'])
         losses = dict(loss_vl=self.loss_weights['vl'] * self.contrastive_loss(image, text))
@@ -248,4 +265,5 @@ class UniMedI(BaseModel):
                 sample.set_field(text[i], 'txt_embed', dtype=torch.Tensor)
             if scores is not None:
                 sample.set_pred_score(scores[i])
-        return list(data_samples)
+        # back to the sampler's order, which distributed result collection relies on
+        return sorted(data_samples, key=lambda s: s.get('batch_index', 0))

@@ -9,11 +9,10 @@ from torch import nn
 from unimedi.registry import LOSSES
 
 
-def _all_reduce_mean(x: torch.Tensor) -> torch.Tensor:
+def _all_reduce_sum(x: torch.Tensor) -> torch.Tensor:
     if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
         x = x.clone()
         dist.all_reduce(x)
-        x /= dist.get_world_size()
     return x
 
 
@@ -43,25 +42,36 @@ class _CenteredDistillation(nn.Module):
 
     @torch.no_grad()
     def update_center(self, teacher: torch.Tensor) -> None:
-        """EMA of the mean teacher output (averaged over processes)."""
-        if teacher.numel() == 0:
-            return
-        batch_center = _all_reduce_mean(teacher.float().mean(dim=0, keepdim=True))
-        self.center.mul_(self.center_momentum).add_(batch_center * (1 - self.center_momentum))
+        """EMA of the mean teacher output over all rows of all processes.
+
+        Every process must call this once per step, even with zero rows: the sums and the
+        row count are all-reduced in one fixed-shape collective, so ranks holding
+        different 2D / 3D mixes stay in step.
+        """
+        teacher = teacher.float().reshape(-1, self.center.shape[-1])
+        totals = torch.cat([teacher.sum(dim=0), teacher.new_tensor([teacher.shape[0]])])
+        totals = _all_reduce_sum(totals)
+        count = totals[-1]
+        if count > 0:
+            batch_center = (totals[:-1] / count).unsqueeze(0)
+            self.center.mul_(self.center_momentum).add_(batch_center * (1 - self.center_momentum))
 
 
 @LOSSES.register_module()
 class DINOLoss(_CenteredDistillation):
     """DINO loss on the [CLS] outputs of student and teacher (``L_icl``)."""
 
-    def forward(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    def forward(self, student: torch.Tensor, teacher: torch.Tensor,
+                update_center: bool = True) -> torch.Tensor:
         """
         Args:
             student: ``(B, K)`` student head logits.
             teacher: ``(B, K)`` teacher head logits (no gradient).
+            update_center: update the centre now (in training mode); the caller may
+                instead call :meth:`update_center` once per step with all its rows.
         """
         loss = self.cross_entropy(student, teacher.detach()).mean()
-        if self.training:
+        if self.training and update_center:
             self.update_center(teacher.detach())
         return loss
 
@@ -72,13 +82,14 @@ class PatchDistillationLoss(_CenteredDistillation):
     it could not see, the teacher's output for that token."""
 
     def forward(self, student: torch.Tensor, teacher: torch.Tensor,
-                mask: torch.Tensor | None = None) -> torch.Tensor:
+                mask: torch.Tensor | None = None, update_center: bool = True) -> torch.Tensor:
         """
         Args:
             student: ``(B, L, K)`` student head logits of the patch tokens, or ``(N, K)``
                 logits of the masked tokens only (then ``mask`` is ``None``).
             teacher: the teacher's logits, same shape.
             mask: ``(B, L)`` bool, ``True`` where the student's token was masked.
+            update_center: as in :class:`DINOLoss`.
 
         Returns:
             the mean over masked tokens (0 when nothing is masked).
@@ -86,9 +97,8 @@ class PatchDistillationLoss(_CenteredDistillation):
         teacher = teacher.detach()
         if mask is not None:
             student, teacher = student[mask], teacher[mask]
+        if self.training and update_center:
+            self.update_center(teacher)  # collective: called even with no rows
         if student.shape[0] == 0:
             return student.sum() * 0.0
-        loss = self.cross_entropy(student, teacher).mean()
-        if self.training:
-            self.update_center(teacher)
-        return loss
+        return self.cross_entropy(student, teacher).mean()
