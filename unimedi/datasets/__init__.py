@@ -2,9 +2,10 @@ from .iu_xray import IUXrayDataset, iter_iu_xml
 from .phantom_dataset import PhantomDataset
 from .manifest_dataset import ImageReportDataset, ManifestError, read_manifest
 from .readers import MedicalImage, MedicalImageError, read_medical_image
+from .subsets import stratified_fraction
 from .transforms import *  # noqa: F401,F403  (registers the transforms)
 
 __all__ = [
     'ImageReportDataset', 'IUXrayDataset', 'PhantomDataset', 'ManifestError', 'read_manifest', 'iter_iu_xml',
-    'MedicalImage', 'MedicalImageError', 'read_medical_image'
+    'MedicalImage', 'MedicalImageError', 'read_medical_image', 'stratified_fraction'
 ]
