@@ -352,6 +352,18 @@ def prime(args, device: torch.device) -> None:
 
 
 # ---------------------------------------------------------------------------- CLI
+def _checked_size(parser, flag: str, size, patch) -> tuple | None:
+    """One size for every axis, or one per axis; each divisible by the patch."""
+    if size is None:
+        return None
+    if len(size) not in (1, len(patch)):
+        parser.error(f'{flag} takes one size or {len(patch)} sizes')
+    size = tuple(size) * (len(patch) // len(size))
+    if any(s % p for s, p in zip(size, patch)):
+        parser.error(f'{flag} {size} must be divisible by {patch}')
+    return size
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__,
@@ -371,18 +383,8 @@ def parse_args(argv=None):
     parser.add_argument('--amp', action='store_true', help='bf16 autocast (GPU only)')
     parser.add_argument('--threads', type=int, help='torch CPU threads')
     args = parser.parse_args(argv)
-    if args.size_2d is not None:
-        if len(args.size_2d) not in (1, 2):
-            parser.error('--size-2d takes H or H W')
-        args.size_2d = tuple(args.size_2d) * (2 // len(args.size_2d))
-        if any(s % p for s, p in zip(args.size_2d, PATCH_2D)):
-            parser.error(f'--size-2d {args.size_2d} must be divisible by {PATCH_2D}')
-    if args.size_3d is not None:
-        if len(args.size_3d) not in (1, 3):
-            parser.error('--size-3d takes D H W or one size')
-        args.size_3d = tuple(args.size_3d) * (3 // len(args.size_3d))
-        if any(s % p for s, p in zip(args.size_3d, PATCH_3D)):
-            parser.error(f'--size-3d {args.size_3d} must be divisible by {PATCH_3D}')
+    args.size_2d = _checked_size(parser, '--size-2d', args.size_2d, PATCH_2D)
+    args.size_3d = _checked_size(parser, '--size-3d', args.size_3d, PATCH_3D)
     if args.batch_size < 2:
         parser.error('--batch-size must be at least 2 (a mixed batch needs both modalities)')
     if args.iters < 1 or args.warmup < 0:

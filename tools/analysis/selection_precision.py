@@ -38,14 +38,13 @@ def selection_precision(model, dataset, batch_size: int = 8) -> dict:
         batch = pseudo_collate([dataset[i] for i in indices[start:start + batch_size]])
         data = model.data_preprocessor(batch, False)
         volume = data['inputs']['3d']
-        teacher = model.teacher['encoder'](volume, '3d', return_attention=True,
-                                           attention_layers=model.selection_attention_layers)
+        teacher = model.teacher_pass(volume, '3d')
         selected = model.slice_selector(teacher['cls_attention'], teacher['grid'],
                                         volume.shape[2])
-        for sample, chosen in zip(data['data_samples'], selected):
-            lesions = sample.lesion_slices
-            precision.append(torch.isin(chosen.cpu(), lesions.cpu()).float().mean().item())
-            chance.append(len(lesions) / volume.shape[2])
+        hits, chances = model.selection_precision(selected, data['data_samples'],
+                                                  volume.shape[2])
+        precision += [float(h) for h in hits]
+        chance += [float(c) for c in chances]
     if not precision:
         raise SystemExit('no 3D samples with lesion slices in this split')
     mean_precision = sum(precision) / len(precision)

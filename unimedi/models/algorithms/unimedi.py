@@ -124,17 +124,35 @@ class UniMedI(BaseModel):
         feats = [self.encode_image(inputs[m], m) for m in MODALITIES if inputs.get(m) is not None]
         return torch.cat(feats)
 
+    @torch.no_grad()
+    def teacher_pass(self, x: torch.Tensor, modality: str) -> dict:
+        """The EMA teacher on the full input, with the [CLS] attention that selection and
+        attentive masking use (over ``selection_attention_layers``)."""
+        return self.teacher['encoder'](x, modality, return_attention=True,
+                                       attention_layers=self.selection_attention_layers)
+
+    @staticmethod
+    def selection_precision(selected: torch.Tensor, samples: Sequence, depth: int):
+        """Per 3D sample with known lesion slices: the fraction of ``selected`` slices
+        holding a lesion, and chance (the fraction of lesion slices among ``depth``).
+
+        Returns:
+            two lists of scalar tensors (precision, chance), one entry per such sample.
+        """
+        precision, chance = [], []
+        for sample, chosen in zip(samples, selected):
+            lesions = sample.get('lesion_slices')
+            if lesions is not None and len(lesions) > 0:
+                precision.append(torch.isin(chosen.cpu(), lesions.cpu()).float().mean())
+                chance.append(torch.tensor(len(lesions) / depth))
+        return precision, chance
+
     def _select_slices(self, x, attention, grid, samples, log: dict):
         selected = self.slice_selector(attention, grid, x.shape[2])
         extra = self.vision_encoder.embed_extra(_SliceSelector.gather(x, selected), '2d')
-        precision, chance = [], []
         for sample, chosen in zip(samples, selected):
             sample.set_selected_slices(chosen.detach().cpu())
-            lesions = sample.get('lesion_slices')
-            if lesions is not None and len(lesions) > 0:
-                hits = torch.isin(chosen.cpu(), lesions.cpu()).float().mean()
-                precision.append(hits)
-                chance.append(torch.tensor(len(lesions) / x.shape[2]))
+        precision, chance = self.selection_precision(selected, samples, x.shape[2])
         if precision:
             log.setdefault('sel_prec', []).extend(precision)
             log.setdefault('sel_chance', []).extend(chance)
@@ -142,9 +160,7 @@ class UniMedI(BaseModel):
 
     def _student_teacher(self, x, modality, samples, log: dict):
         """One modality: teacher pass, selection, masked student pass, distillation."""
-        with torch.no_grad():
-            teacher = self.teacher['encoder'](x, modality, return_attention=True,
-                                              attention_layers=self.selection_attention_layers)
+        teacher = self.teacher_pass(x, modality)
         attention = teacher['cls_attention']
         extra = None
         if modality == '3d' and self.slice_selector is not None:
