@@ -12,6 +12,8 @@ from pathlib import Path
 
 import mmengine.registry as mmengine_registry
 import pytest
+from downstream_fakes import (write_fake_cc_ccii, write_fake_chexpert, write_fake_covidx,
+                              write_fake_image_folder, write_fake_rsna_pneumonia)
 from mmengine.config import Config
 from mmengine.registry import DefaultScope, Registry
 from mmengine.utils import import_modules_from_strings
@@ -51,6 +53,7 @@ TINY_BERT = dict(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_atte
 BUILD_CONFIGS = {
     'HOOKS': {
         'SafeCheckpointHook': dict(),
+        'SaveSampleListsHook': dict(),
         'TeacherEMAHook': dict(momentum=0.99),
     },
     'DATASETS': {
@@ -60,6 +63,20 @@ BUILD_CONFIGS = {
             pipeline=[dict(type='LoadMedicalImage'), dict(type='PackMedInputs')]),
         'IUXrayDataset': lambda ctx: dict(ann_file=str(ctx['iu_dir'])),
         'PhantomDataset': dict(num_3d=1, num_2d=2, seed=0),
+        'ImageFolderDataset': lambda ctx: write_fake_image_folder(
+            ctx['tiny_root'].parent / 'image_folder')['train'],
+        'CheXpertDataset': lambda ctx: write_fake_chexpert(
+            ctx['tiny_root'].parent / 'chexpert')['train'],
+        'RSNAPneumoniaDataset': lambda ctx: write_fake_rsna_pneumonia(
+            ctx['tiny_root'].parent / 'rsna')['train'],
+        'COVIDxDataset': lambda ctx: write_fake_covidx(ctx['tiny_root'].parent / 'covidx')['train'],
+        'CCCIIDataset': lambda ctx: write_fake_cc_ccii(
+            ctx['tiny_root'].parent / 'cc_ccii')['train'],
+    },
+    'OPTIM_WRAPPER_CONSTRUCTORS': {
+        'LayerDecayOptimWrapperConstructor': dict(
+            optim_wrapper_cfg=dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3)),
+            paramwise_cfg=dict(layer_decay_rate=0.75)),
     },
     'TRANSFORMS': {
         'LoadMedicalImage': dict(),
@@ -87,6 +104,7 @@ BUILD_CONFIGS = {
         'AttentiveRegionSelector': dict(mask_ratio=0.5),
         'RandomRegionSelector': dict(mask_ratio=0.5),
         'ProjectionHead': dict(in_dim=8, out_dim=4),
+        'LinearClsHead': dict(in_dim=8, num_classes=3),
         'DINOHead': dict(in_dim=8, out_dim=16, hidden_dim=8, bottleneck_dim=4),
         'InfoNCELoss': dict(),
         'DINOLoss': dict(out_dim=16),
@@ -97,6 +115,8 @@ BUILD_CONFIGS = {
             dino_head=dict(type='DINOHead', out_dim=16, hidden_dim=16, bottleneck_dim=8),
             slice_selector=dict(type='AttentiveSliceSelector'),
             token_masker=dict(type='RandomRegionSelector')),
+        'ImageClassifier': dict(backbone=dict(type='UnifiedViT', arch='tiny'),
+                                head=dict(type='LinearClsHead', num_classes=2), frozen=True),
         # projects/example_project (imported through its config's custom_imports)
         'IntensityHistogramClassifier': dict(num_classes=2, bins=8),
     },
@@ -107,6 +127,7 @@ BUILD_CONFIGS = {
     'METRICS': {
         'MultiLabelAUC': dict(classes=('nodule', 'effusion')),
         'RetrievalRecall': dict(ks=(1, 5)),
+        'MultiClassMetric': dict(classes=('a', 'b', 'c')),
     },
 }
 

@@ -1,13 +1,11 @@
 """Evaluate a checkpoint from a config; print the metrics and write <work_dir>/metrics.json."""
 import argparse
 import json
-import os
-import os.path as osp
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from unimedi.utils.cli import apply_cli_options
+from unimedi.utils.cli import apply_cli_options, to_builtin, write_metrics
 
 
 def parse_args():
@@ -27,17 +25,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def to_builtin(value):
-    """Metrics as JSON-friendly Python values (numpy / torch scalars -> float)."""
-    if isinstance(value, dict):
-        return {str(k): to_builtin(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_builtin(v) for v in value]
-    if hasattr(value, 'tolist'):
-        return value.tolist()
-    return value
-
-
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
@@ -49,10 +36,7 @@ def main():
     runner = Runner.from_cfg(cfg)
     metrics = to_builtin(runner.test())
     if runner.rank == 0:
-        os.makedirs(cfg.work_dir, exist_ok=True)
-        out = osp.join(cfg.work_dir, 'metrics.json')
-        with open(out, 'w') as f:
-            json.dump(metrics, f, indent=2)
+        out = write_metrics(metrics, cfg.work_dir)
         print(json.dumps(metrics, indent=2))
         print(f'metrics written to {out}')
 

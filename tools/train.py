@@ -1,10 +1,16 @@
-"""Train a model from a config: parse args -> merge into the config -> Runner -> train()."""
+"""Train a model from a config: parse args -> merge into the config -> Runner -> train().
+
+With ``test_after_train = True`` in the config (the downstream protocols), the best
+checkpoint of the run (``CheckpointHook(save_best=...)``, else the last) is then evaluated
+on the test split and the metrics go to ``<work_dir>/metrics.json``.
+"""
 import argparse
+import json
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from unimedi.utils.cli import apply_cli_options
+from unimedi.utils.cli import apply_cli_options, best_checkpoint, to_builtin, write_metrics
 
 
 def parse_args():
@@ -18,6 +24,9 @@ def parse_args():
     parser.add_argument('--amp', action='store_true', help='mixed precision (needs a GPU)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. train_cfg.max_iters=10')
+    parser.add_argument('--no-test', action='store_true',
+                        help='skip the test of the best checkpoint after training (configs '
+                        'with test_after_train = True)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher for distributed training')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -46,6 +55,23 @@ def main():
     cfg = merge_args(Config.fromfile(args.config), args)
     runner = Runner.from_cfg(cfg)
     runner.train()
+    if cfg.get('test_after_train', False) and not args.no_test:
+        test_best(runner)
+
+
+def test_best(runner) -> dict:
+    """Evaluate the run's best checkpoint on the test split; write metrics.json."""
+    checkpoint = best_checkpoint(runner)
+    if checkpoint is None:
+        raise SystemExit('test_after_train: the run saved no checkpoint to test')
+    runner.logger.info(f'testing the best checkpoint {checkpoint}')
+    runner.load_checkpoint(checkpoint)
+    metrics = to_builtin(runner.test())
+    if runner.rank == 0:
+        out = write_metrics(metrics, runner.work_dir, extra=dict(checkpoint=checkpoint))
+        print(json.dumps(metrics, indent=2))
+        print(f'test metrics of {checkpoint} written to {out}')
+    return metrics
 
 
 if __name__ == '__main__':

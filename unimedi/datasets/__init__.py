@@ -9,3 +9,13 @@ __all__ = [
     'ImageReportDataset', 'IUXrayDataset', 'PhantomDataset', 'ManifestError', 'read_manifest', 'iter_iu_xml',
     'MedicalImage', 'MedicalImageError', 'read_medical_image', 'stratified_fraction'
 ]
+
+# downstream classification datasets
+from .cc_ccii import CCCIIDataset  # noqa: E402
+from .chexpert import CheXpertDataset  # noqa: E402
+from .covidx import COVIDxDataset  # noqa: E402
+from .image_folder import ImageFolderDataset  # noqa: E402
+from .rsna_pneumonia import RSNAPneumoniaDataset  # noqa: E402
+
+__all__ += ['CCCIIDataset', 'CheXpertDataset', 'COVIDxDataset', 'ImageFolderDataset',
+            'RSNAPneumoniaDataset']

@@ -94,6 +94,8 @@ class ImageReportDataset(MedBaseDataset):
         require_report: every row must carry a report.
         on_empty_report: ``'error'`` (raise naming the row) or ``'skip'`` (log and drop)
             for rows whose report is empty.
+        with_labels: read ``labels``/``label`` into ``gt_label``; ``False`` ignores them
+            (e.g. retrieval on a manifest whose label names are not configured).
         **kwargs: :class:`mmengine.dataset.BaseDataset` arguments (``metainfo`` with
             ``classes``, ``data_root``, ``pipeline``, ``test_mode``...).
     """
@@ -102,7 +104,7 @@ class ImageReportDataset(MedBaseDataset):
 
     def __init__(self, ann_file: str, split: str | None = None,
                  modalities: Sequence[str] = MODALITIES, require_report: bool = True,
-                 on_empty_report: str = 'error', **kwargs):
+                 on_empty_report: str = 'error', with_labels: bool = True, **kwargs):
         if on_empty_report not in ('error', 'skip'):
             raise ValueError(f"on_empty_report must be 'error' or 'skip', got {on_empty_report!r}")
         bad = set(modalities) - set(MODALITIES)
@@ -112,6 +114,7 @@ class ImageReportDataset(MedBaseDataset):
         self.modalities = tuple(modalities)
         self.require_report = require_report
         self.on_empty_report = on_empty_report
+        self.with_labels = with_labels
         super().__init__(ann_file=ann_file, **kwargs)
 
     def load_data_list(self) -> list[dict]:
@@ -161,6 +164,8 @@ class ImageReportDataset(MedBaseDataset):
                 info['lesion_slices'] = [int(v) for v in _split_list(row['lesion_slices'])]
             except ValueError as exc:
                 raise ManifestError(f'{where}: lesion_slices must be integers ({exc})') from exc
+        if not self.with_labels:
+            return info
         if 'labels' in row and (row['labels'] not in (None, '') or classes):
             # an empty labels cell is a case without findings: all zeros
             try:

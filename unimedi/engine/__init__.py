@@ -1,5 +1,6 @@
-"""Runner parts: hooks and the checkpoint policy."""
+"""Runner parts: hooks, optimizer constructors and the checkpoint policy."""
 from .checkpoint import load_state_dict_file, restore_history_buffers, to_weights_only
 from .hooks import *  # noqa: F401,F403
+from .optimizers import *  # noqa: F401,F403
 
 __all__ = ['load_state_dict_file', 'to_weights_only', 'restore_history_buffers']

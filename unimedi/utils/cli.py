@@ -1,6 +1,8 @@
 """What tools/train.py and tools/test.py share: merging command-line options into a config."""
 from __future__ import annotations
 
+import json
+import os
 import os.path as osp
 
 from mmengine.config import Config
@@ -21,3 +23,45 @@ def apply_cli_options(cfg: Config, config_path: str, work_dir: str | None = None
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(config_path))[0])
     return cfg
+
+
+def to_builtin(value):
+    """Metrics as JSON-friendly Python values (numpy / torch scalars -> float)."""
+    if isinstance(value, dict):
+        return {str(k): to_builtin(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_builtin(v) for v in value]
+    if hasattr(value, 'tolist'):
+        return value.tolist()
+    return value
+
+
+def write_metrics(metrics: dict, work_dir: str, extra: dict | None = None) -> str:
+    """Write ``<work_dir>/metrics.json`` (metrics plus ``extra`` info); return its path."""
+    os.makedirs(work_dir, exist_ok=True)
+    out = osp.join(work_dir, 'metrics.json')
+    payload = to_builtin(metrics)
+    if extra:
+        payload = dict(payload, **to_builtin(extra))
+    with open(out, 'w') as f:
+        json.dump(payload, f, indent=2)
+    return out
+
+
+def best_checkpoint(runner) -> str | None:
+    """The best checkpoint of a finished run (``CheckpointHook(save_best=...)``), else the
+    last one, else ``None``."""
+    from mmengine.hooks import CheckpointHook
+    for hook in runner.hooks:
+        if isinstance(hook, CheckpointHook):
+            best = getattr(hook, 'best_ckpt_path', None)
+            if best:
+                return best
+            paths = [p for p in (getattr(hook, 'best_ckpt_path_dict', None) or {}).values() if p]
+            if paths:
+                return paths[0]
+    last = osp.join(runner.work_dir, 'last_checkpoint')
+    if osp.isfile(last):
+        with open(last) as f:
+            return f.read().strip() or None
+    return None

@@ -1,4 +1,5 @@
 from .safe_checkpoint_hook import SafeCheckpointHook
+from .save_sample_lists_hook import SaveSampleListsHook
 from .teacher_ema_hook import TeacherEMAHook, cosine_momentum
 
-__all__ = ['SafeCheckpointHook', 'TeacherEMAHook', 'cosine_momentum']
+__all__ = ['SafeCheckpointHook', 'SaveSampleListsHook', 'TeacherEMAHook', 'cosine_momentum']

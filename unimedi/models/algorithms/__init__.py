@@ -1,4 +1,5 @@
-"""Algorithms (``MODELS``): UniMedI pre-training."""
+"""Algorithms (``MODELS``): UniMedI pre-training, downstream classifiers."""
+from .image_classifier import ImageClassifier
 from .unimedi import UniMedI
 
-__all__ = ['UniMedI']
+__all__ = ['UniMedI', 'ImageClassifier']

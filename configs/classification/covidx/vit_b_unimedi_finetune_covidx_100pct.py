@@ -1,0 +1,8 @@
+# Fine-tuning of the UniMedI ViT-B/16 encoder on COVIDx (3 classes),
+# 100 % of the training labels. Naming: configs/classification/README.md.
+_base_ = [
+    '../../_base_/datasets/cls_covidx.py',
+    '../../_base_/schedules/cls_finetune.py',
+    '../../_base_/cls_runtime.py',
+]
+model = dict(frozen=False)

@@ -1,0 +1,4 @@
+# Baseline: linear probe on the pneumonia X-ray folder,
+# with a randomly initialised, frozen encoder, 1 % of the training labels.
+_base_ = ['./vit_tiny_unimedi_linear_cxrpneumonia_1pct.py']
+model = dict(pretrained=None)

@@ -1,0 +1,8 @@
+# Fine-tuning of the demo's tiny UniMedI encoder on the chest phantom radiographs (7 findings),
+# 100 % of the training labels. Naming: configs/classification/README.md.
+_base_ = [
+    '../../_base_/datasets/cls_phantom2d.py',
+    '../../_base_/schedules/cls_finetune.py',
+    '../../_base_/cls_runtime.py',
+]
+model = dict(frozen=False)

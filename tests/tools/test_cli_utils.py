@@ -1,0 +1,66 @@
+"""unimedi.utils.cli: ``write_metrics`` and ``best_checkpoint`` (shared by the tools)."""
+from __future__ import annotations
+
+import json
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+from mmengine.hooks import CheckpointHook, Hook
+
+from unimedi.utils.cli import best_checkpoint, write_metrics
+
+
+def test_write_metrics_converts_numpy_and_torch(tmp_path):
+    metrics = {
+        'cls/acc': np.float32(0.75), 'cls/auc': torch.tensor(0.5, dtype=torch.float64),
+        'count': np.int64(12), 'flag': np.bool_(True), 'plain': 0.25,
+        'per_class': np.array([0.5, 1.0]), 'nested': {'t': torch.tensor([1, 2]),
+                                                      'nan': np.float64('nan')},
+        'tuple': (np.int32(1), 'text'),
+    }
+    path = write_metrics(metrics, str(tmp_path / 'new' / 'dir'),
+                         extra=dict(checkpoint='best.pth', step=np.int64(3)))
+    assert path == str(tmp_path / 'new' / 'dir' / 'metrics.json')
+    loaded = json.loads((tmp_path / 'new' / 'dir' / 'metrics.json').read_text())
+    assert loaded['cls/acc'] == 0.75 and loaded['cls/auc'] == 0.5
+    assert loaded['count'] == 12 and loaded['flag'] is True and loaded['plain'] == 0.25
+    assert loaded['per_class'] == [0.5, 1.0]
+    assert loaded['nested']['t'] == [1, 2] and math.isnan(loaded['nested']['nan'])
+    assert loaded['tuple'] == [1, 'text']
+    assert loaded['checkpoint'] == 'best.pth' and loaded['step'] == 3
+    # overwrite, no extra
+    write_metrics({'a': 1}, str(tmp_path / 'new' / 'dir'))
+    assert json.loads((tmp_path / 'new' / 'dir' / 'metrics.json').read_text()) == {'a': 1}
+
+
+def _runner(work_dir, hooks=()):
+    return SimpleNamespace(work_dir=str(work_dir), hooks=list(hooks))
+
+
+def test_best_checkpoint_from_the_checkpoint_hook(tmp_path):
+    hook = CheckpointHook(interval=1, save_best='cls/auc', rule='greater')
+    hook.best_ckpt_path = str(tmp_path / 'best_cls_auc_epoch_2.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))
+    runner = _runner(tmp_path, [Hook(), hook])
+    assert best_checkpoint(runner) == str(tmp_path / 'best_cls_auc_epoch_2.pth')
+
+
+def test_best_checkpoint_of_several_metrics(tmp_path):
+    hook = CheckpointHook(interval=1, save_best=['cls/auc', 'cls/acc'], rule='greater')
+    assert best_checkpoint(_runner(tmp_path, [hook])) is None  # none saved yet
+    hook.best_ckpt_path_dict['cls/acc'] = 'best_acc.pth'
+    assert best_checkpoint(_runner(tmp_path, [hook])) == 'best_acc.pth'
+
+
+def test_best_checkpoint_falls_back_to_last_then_none(tmp_path):
+    no_best = CheckpointHook(interval=1)
+    best_not_reached = CheckpointHook(interval=1, save_best='cls/auc')
+    assert best_checkpoint(_runner(tmp_path, [no_best])) is None
+    assert best_checkpoint(_runner(tmp_path, [])) is None
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth') + '\n')
+    for hooks in ([no_best], [best_not_reached], []):
+        assert best_checkpoint(_runner(tmp_path, hooks)) == str(tmp_path / 'epoch_3.pth')
+    (tmp_path / 'last_checkpoint').write_text('')
+    assert best_checkpoint(_runner(tmp_path, [no_best])) is None

@@ -1,0 +1,139 @@
+"""tools/infer.py on a folder of 2 PNGs, 1 NIfTI and a corrupt file, with a tiny model.
+
+One run as a user runs it (a subprocess); argument errors are checked in process.
+"""
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from PIL import Image
+
+from unimedi.apis import init_model
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# the phantom demo config with a 2-block 32-wide ViT and a random 1-layer BERT (no download)
+TINY_CONFIG = f"""
+_base_ = [{str(REPO_ROOT / 'configs/unimedi/vit_tiny_pretrain_phantom.py')!r}]
+model = dict(
+    vision_encoder=dict(arch=dict(_delete_=True, embed_dim=32, depth=2, num_heads=2)),
+    text_encoder=dict(_delete_=True, type='HFTextEncoder',
+                      config=dict(vocab_size=30522, hidden_size=32, num_hidden_layers=1,
+                                  num_attention_heads=2, intermediate_size=64)),
+    embed_dim=32,
+    dino_head=dict(out_dim=64, hidden_dim=64, bottleneck_dim=32))
+"""
+REPORTS = ['There is a pulmonary nodule.', 'The lungs are clear.', 'Small pleural effusion.']
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location('unimedi_tool_infer',
+                                                  REPO_ROOT / 'tools' / 'infer.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def setup(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp('infer')
+    config = root / 'tiny.py'
+    config.write_text(TINY_CONFIG)
+    torch.manual_seed(0)
+    torch.save(dict(state_dict=init_model(config).state_dict()), root / 'tiny.pth')
+    images = root / 'images'
+    (images / 'ct').mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name, shape in (('a.png', (40, 50)), ('b.png', (64, 48))):
+        Image.fromarray(rng.integers(0, 255, shape, dtype=np.uint8)).save(images / name)
+    hu = rng.normal(-500, 300, (24, 20, 12)).astype(np.float32)
+    nib.save(nib.Nifti1Image(hu, np.diag([1.5, 1.5, 3.0, 1.0])), str(images / 'ct' / 'c.nii.gz'))
+    (images / 'broken.png').write_bytes(b'not a png')
+    (images / 'notes.txt').write_text('ignored')
+    (root / 'reports.txt').write_text('\n'.join(REPORTS) + '\n\n')
+    return dict(root=root, config=str(config), checkpoint=str(root / 'tiny.pth'),
+                images=images, reports=str(root / 'reports.txt'))
+
+
+@pytest.fixture(scope='module')
+def run(setup) -> dict:
+    root = setup['root']
+    out, npz = root / 'results.csv', root / 'emb.npz'
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    result = subprocess.run(
+        [sys.executable, 'tools/infer.py', setup['config'], setup['checkpoint'],
+         str(setup['images']), '--out', str(out), '--reports', setup['reports'], '--top-k', '2',
+         '--batch-size', '2', '--save-embeddings', str(npz)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with open(out, newline='') as f:
+        rows = list(csv.DictReader(f))
+    return dict(stdout=result.stdout, stderr=result.stderr, rows=rows, npz=npz)
+
+
+def test_csv_has_a_row_per_readable_image(run, setup):
+    rows, images = run['rows'], setup['images']
+    assert [r['path'] for r in rows] == [str(images / 'a.png'), str(images / 'b.png'),
+                                         str(images / 'ct' / 'c.nii.gz')]
+    assert [r['modality'] for r in rows] == ['2d', '2d', '3d']
+    classes = list(Config.fromfile(setup['config']).model.zero_shot_prompts)
+    expected = (['path', 'modality'] + [f'zs_{c}' for c in classes] +
+                [f'top{k}_{field}' for k in (1, 2) for field in ('index', 'report', 'score')])
+    assert list(rows[0]) == expected
+    for row in rows:
+        assert all(0.0 <= float(row[f'zs_{c}']) <= 1.0 for c in classes)
+        assert float(row['top1_score']) >= float(row['top2_score'])
+        for k in (1, 2):
+            assert row[f'top{k}_report'] == REPORTS[int(row[f'top{k}_index'])]
+    assert 'wrote 3 rows' in run['stdout'] and 'skipped 1 of 4 inputs' in run['stdout']
+    assert 'broken.png' in run['stdout']
+    assert 'images' in run['stderr']  # the progress bar
+
+
+def test_saved_embeddings_match_the_csv(run, setup):
+    saved = np.load(run['npz'])
+    assert saved['image_embeddings'].shape == (3, 32)
+    assert saved['report_embeddings'].shape == (3, 32)
+    assert list(saved['paths']) == [r['path'] for r in run['rows']]
+    similarity = saved['image_embeddings'] @ saved['report_embeddings'].T
+    for row, scores in zip(run['rows'], similarity):
+        assert int(row['top1_index']) == int(scores.argmax())
+        assert float(row['top1_score']) == pytest.approx(float(scores.max()), abs=1e-5)
+
+
+def test_on_error_stops_naming_the_file(setup, tmp_path, capsys):
+    tool = _load_tool()
+    with pytest.raises(SystemExit, match=r'broken\.png'):
+        tool.main([setup['config'], setup['checkpoint'], str(setup['images']), '--out',
+                   str(tmp_path / 'out.csv'), '--on-error', 'error', '--no-progress'])
+    # without reports and zero-shot: only path and modality; a file and a folder as inputs
+    tool.main([setup['config'], setup['checkpoint'], str(setup['images'] / 'a.png'),
+               str(setup['images'] / 'ct'), '--out', str(tmp_path / 'plain.csv'),
+               '--no-zero-shot', '--no-progress'])
+    with open(tmp_path / 'plain.csv', newline='') as f:
+        rows = list(csv.reader(f))
+    assert rows == [['path', 'modality'], [str(setup['images'] / 'a.png'), '2d'],
+                    [str(setup['images'] / 'ct' / 'c.nii.gz'), '3d']]
+    assert 'wrote 2 rows' in capsys.readouterr().out
+
+
+def test_read_reports_from_text_and_csv(tmp_path):
+    tool = _load_tool()
+    text = tmp_path / 'reports.txt'
+    text.write_text('first report\n\n  second report  \n')
+    assert tool.read_reports(str(text)) == ['first report', 'second report']
+    table = tmp_path / 'reports.csv'
+    table.write_text('id,report\n1,"multi\nline report"\n2,clear lungs\n')
+    assert tool.read_reports(str(table)) == ['multi\nline report', 'clear lungs']
+    table.write_text('id,text\n1,clear\n')
+    with pytest.raises(SystemExit, match="'report' column"):
+        tool.read_reports(str(table))

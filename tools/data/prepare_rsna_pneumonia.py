@@ -1,0 +1,50 @@
+"""Write RSNA Pneumonia ``train.csv`` / ``val.csv`` / ``test.csv`` (MGCA: 70/15/15).
+
+    python tools/data/prepare_rsna_pneumonia.py --root data/rsna_pneumonia \
+        --out data/rsna_pneumonia/splits
+
+Reads the official ``stage_2_train_labels.csv`` (``patientId,x,y,width,height,Target``,
+one row per box) and writes one row per patient, ``patientId,Target,boxes`` with
+``boxes`` a JSON list of ``[x, y, w, h]``; the split is stratified by Target and seeded.
+"""
+from __future__ import annotations
+
+import argparse
+import os.path as osp
+import sys
+
+from unimedi.datasets.downstream_common import check_fractions
+from unimedi.datasets.rsna_pneumonia import MGCA_FRACTIONS, split_rsna_pneumonia
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='RSNA Pneumonia stage_2_train_labels.csv -> train/val/test CSVs '
+        '(patientId,Target,boxes), stratified by Target')
+    parser.add_argument('--root', required=True, help='dataset folder (the data_root)')
+    parser.add_argument('--out', required=True, help='folder to write the three CSVs to')
+    parser.add_argument('--labels-csv', default='stage_2_train_labels.csv',
+                        help='official label table, absolute or relative to --root')
+    parser.add_argument('--fractions', nargs=3, type=float,
+                        default=list(MGCA_FRACTIONS.values()), metavar=('TRAIN', 'VAL', 'TEST'),
+                        help='fractions of the patients per split (MGCA: 0.7 0.15 0.15)')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the split')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        report = split_rsna_pneumonia(osp.join(args.root, args.labels_csv), args.out,
+                                      fractions=check_fractions(args.fractions), seed=args.seed)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    print(report.format())
+    print(f"load with RSNAPneumoniaDataset(data_root={args.root!r}, "
+          f"ann_file={osp.abspath(report.files['train'])!r})")
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""``COVIDxDataset``: COVIDx chest X-rays listed in COVID-Net's split text files."""
+from __future__ import annotations
+
+import os
+import os.path as osp
+import shutil
+from typing import Sequence
+
+from unimedi.registry import DATASETS
+from .base_dataset import MedBaseDataset
+from .downstream_common import (SplitReport, require_annotation, require_file, resolve_path,
+                                split_by_patient)
+from .manifest_dataset import ManifestError
+
+COVIDX_CLASSES = ('normal', 'pneumonia', 'COVID-19')
+#: the binary labelling of COVIDx CXR-2 / CXR-3 (COVID-19 positive or not)
+COVIDX_BINARY_CLASSES = ('negative', 'positive')
+#: spellings met across COVIDx versions -> the class name
+CLASS_ALIASES = {'normal': 'normal', 'pneumonia': 'pneumonia', 'covid-19': 'COVID-19',
+                 'covid19': 'COVID-19', 'covid': 'COVID-19', 'negative': 'negative',
+                 'positive': 'positive'}
+
+
+def _class_index(token: str, classes: Sequence[str]) -> int | None:
+    name = CLASS_ALIASES.get(token.lower(), token).lower()
+    for index, class_name in enumerate(classes):
+        if class_name.lower() == name:
+            return index
+    return None
+
+
+def parse_covidx_line(line: str, where: str, classes: Sequence[str] = COVIDX_CLASSES) -> dict:
+    """Parse ``patient_id filename class [source]`` (space separated).
+
+    COVIDx v1-v3 lists have 3 columns, later ones add the ``source``; a few file names hold
+    spaces, so the class is found from the end: the last column, else the one before it.
+    Class spellings are matched through :data:`CLASS_ALIASES` (``covid`` -> ``COVID-19``),
+    case-insensitively.
+
+    Returns:
+        ``{'patient_id', 'filename', 'label' (index into classes), 'source'}``.
+    """
+    tokens = line.split()
+    if len(tokens) < 3:
+        raise ManifestError(f'{where}: expected "patient_id filename class [source]", got '
+                            f'{line.strip()!r}')
+    label = _class_index(tokens[-1], classes)
+    if label is not None:
+        filename, source = ' '.join(tokens[1:-1]), ''
+    else:
+        label = _class_index(tokens[-2], classes) if len(tokens) >= 4 else None
+        if label is None:
+            token = tokens[-2] if len(tokens) >= 4 else tokens[-1]
+            hint = ''
+            if token.lower() in COVIDX_BINARY_CLASSES:
+                hint = ('; positive/negative is the binary COVIDx CXR-2/3 labelling: pass '
+                        "metainfo=dict(classes=('negative', 'positive'))")
+            raise ManifestError(f'{where}: unknown class {token!r}; classes are '
+                                f'{list(classes)}{hint}')
+        filename, source = ' '.join(tokens[1:-2]), tokens[-1]
+    return dict(patient_id=tokens[0], filename=filename, label=label, source=source)
+
+
+def read_covidx_list(path: str, classes: Sequence[str] = COVIDX_CLASSES
+                     ) -> list[tuple[int, str, dict]]:
+    """``(line_number, line, parsed)`` for every non-blank line of a COVIDx list."""
+    require_annotation(path)
+    entries = []
+    with open(path, encoding='utf-8') as f:
+        for number, line in enumerate(f, start=1):
+            if line.strip():
+                entries.append((number, line.rstrip('\r\n'),
+                                parse_covidx_line(line, f'{path}:{number}', classes)))
+    return entries
+
+
+@DATASETS.register_module()
+class COVIDxDataset(MedBaseDataset):
+    """COVIDx (COVID-Net) chest X-rays, multi-class normal / pneumonia / COVID-19.
+
+    Layout::
+
+        data_root/
+            train/<filename>, test/<filename>     (PNG/JPEG images)
+            train.txt, test.txt                   (official lists; older: train_split.txt)
+            splits/train_split.txt, val.txt, test.txt  (tools/data/prepare_covidx.py)
+
+    ``ann_file`` holds one image a line, ``patient_id filename class [source]`` separated
+    by spaces (see :func:`parse_covidx_line` for the versions). The image is
+    ``<img_dir>/<filename>``: ``train`` for train/val lists, ``test`` for the test list.
+
+    Labels: ``gt_label`` is the class index in ``metainfo['classes']`` (default
+    ``('normal', 'pneumonia', 'COVID-19')``; ``covid`` and ``covid-19`` spellings map to
+    ``COVID-19``). For the binary CXR-2/3 lists pass
+    ``metainfo=dict(classes=('negative', 'positive'))``. An unknown class is an error
+    naming the file and line. ``sample_id`` is the file name; samples also carry
+    ``patient_id`` and ``source``.
+
+    Args:
+        ann_file: the list, relative to ``data_root`` unless absolute.
+        data_root: the dataset folder.
+        img_dir: the image folder, relative to ``data_root`` unless absolute.
+        check_files: raise (naming the line) when an image file is missing.
+        **kwargs: :class:`MedBaseDataset` arguments (``pipeline``, ``metainfo``...).
+    """
+
+    METAINFO = dict(classes=COVIDX_CLASSES)
+
+    def __init__(self, ann_file: str, data_root: str, img_dir: str = 'train',
+                 check_files: bool = True, **kwargs):
+        self.img_dir = img_dir
+        self.check_files = check_files
+        super().__init__(ann_file=ann_file, data_root=data_root, **kwargs)
+
+    def load_data_list(self) -> list[dict]:
+        img_dir = resolve_path(self.data_root, self.img_dir)
+        data_list = []
+        for number, _, entry in read_covidx_list(self.ann_file, self.metainfo['classes']):
+            img_path = osp.join(img_dir, entry['filename'])
+            if self.check_files:
+                require_file(img_path, f'{self.ann_file}:{number}')
+            data_list.append(dict(img_path=img_path, modality='2d', gt_label=entry['label'],
+                                  sample_id=entry['filename'], patient_id=entry['patient_id'],
+                                  source=entry['source']))
+        if not data_list:
+            raise ManifestError(f'{self.ann_file}: holds no lines')
+        return data_list
+
+
+def split_covidx(train_list: str, test_list: str, out_dir: str, val_fraction: float = 0.1,
+                 seed: int = 0) -> SplitReport:
+    """Write ``train_split.txt``, ``val.txt`` and ``test.txt`` in ``out_dir``.
+
+    COVIDx has no validation list. MGCA's protocol: the official test list is the test
+    set and 10 % of the training list is held out for validation. Here the held-out part
+    is drawn by patient (no patient in both), stratified by the patient's classes, seeded.
+    Lines are copied unchanged; ``test.txt`` is a copy of ``test_list``.
+
+    Args:
+        train_list, test_list: the official ``train.txt`` and ``test.txt``.
+        out_dir: folder for the three lists (created).
+        val_fraction: the fraction of training patients in ``val.txt``, in (0, 1).
+        seed: the draw's seed.
+    """
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f'val_fraction must be in (0, 1), got {val_fraction}')
+    classes = COVIDX_CLASSES + COVIDX_BINARY_CLASSES  # split lists of any version
+    entries = read_covidx_list(train_list, classes)
+    if not entries:
+        raise ManifestError(f'{train_list}: holds no lines')
+    patients = [entry['patient_id'] for _, _, entry in entries]
+    splits = split_by_patient(patients, [entry['label'] for _, _, entry in entries],
+                              {'train': 1.0 - val_fraction, 'val': val_fraction}, seed)
+    test_entries = read_covidx_list(test_list, classes)
+    present = sorted({entry['label'] for _, _, entry in entries + test_entries})
+    report = SplitReport('COVIDx', [classes[label] for label in present])
+    os.makedirs(out_dir, exist_ok=True)
+    for split, name in (('train', 'train_split.txt'), ('val', 'val.txt')):
+        path = osp.join(out_dir, name)
+        with open(path, 'w', encoding='utf-8') as f:
+            f.writelines(line + '\n' for (_, line, _), s in zip(entries, splits) if s == split)
+        report.files[split] = path
+    report.files['test'] = osp.join(out_dir, 'test.txt')
+    if osp.abspath(test_list) != osp.abspath(report.files['test']):
+        shutil.copyfile(test_list, report.files['test'])
+    for (_, _, entry), split in zip(entries, splits):
+        report.count(split, [classes[entry['label']]])
+    for _, _, entry in test_entries:
+        report.count('test', [classes[entry['label']]])
+    split_of = dict(zip(patients, splits))
+    report.count_patients(split_of)
+    report.patients['test'] = len({entry['patient_id'] for _, _, entry in test_entries})
+    shared = sorted(set(split_of) & {entry['patient_id'] for _, _, entry in test_entries})
+    if shared:
+        report.notes.append(f'note: {len(shared)} patients of {test_list} are also in '
+                            f'{train_list} (official lists; e.g. {shared[:3]})')
+    return report
