@@ -107,8 +107,8 @@ def _run_name(rel_path: str) -> str:
 
 
 @pytest.mark.parametrize('rel_path', CLS_CONFIGS)
-def test_classification_config_trains_and_tests_its_best_checkpoint(rel_path, fakes,
-                                                                     pretrained_files, tmp_path):
+def test_classification_config_trains_and_tests_its_best_checkpoint(
+        rel_path, fakes, pretrained_files, tmp_path):
     cfg = Config.fromfile(str(REPO_ROOT / rel_path))
     assert cfg.model.type == 'ImageClassifier' and cfg.get('test_after_train')
     options = _data_overrides(cfg, fakes)

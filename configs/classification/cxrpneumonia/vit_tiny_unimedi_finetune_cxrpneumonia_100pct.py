@@ -11,3 +11,9 @@ model = dict(frozen=False)
 train_cfg = dict(max_epochs=20)
 default_hooks = dict(checkpoint=dict(save_best=None))
 custom_hooks = [dict(type='SaveSampleListsHook')]
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=2,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=2, end=20, eta_min=1e-6,
+         convert_to_iter_based=True),
+]

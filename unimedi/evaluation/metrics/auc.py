@@ -39,6 +39,17 @@ def roc_auc(scores: np.ndarray, targets: np.ndarray) -> float:
     return float((ranks[targets].sum() - num_pos * (num_pos + 1) / 2) / (num_pos * num_neg))
 
 
+def resolve_class_names(metric: BaseMetric, classes: tuple | None, count: int) -> tuple:
+    """``classes``, else the dataset's ``classes``, else ``'0', '1', ...``; checked against
+    the ``count`` predicted scores per sample."""
+    names = classes or tuple((metric.dataset_meta or {}).get('classes') or ()) \
+        or tuple(str(i) for i in range(count))
+    if len(names) != count:
+        raise ValueError(f'{len(names)} class names {names} for {count} predicted scores per '
+                         'sample; the model and the classes differ')
+    return names
+
+
 @METRICS.register_module()
 class MultiLabelAUC(BaseMetric):
     """Macro and per-class ROC AUC from ``pred_score`` and multi-hot ``gt_label``.
@@ -70,11 +81,7 @@ class MultiLabelAUC(BaseMetric):
         if scores.shape != targets.shape:
             raise ValueError(f'pred_score {scores.shape[1:]} and gt_label {targets.shape[1:]} '
                              'must have the same number of classes')
-        classes = self.classes or tuple((self.dataset_meta or {}).get('classes') or ()) \
-            or tuple(str(i) for i in range(scores.shape[1]))
-        if len(classes) != scores.shape[1]:
-            raise ValueError(f'{len(classes)} class names {classes} for {scores.shape[1]} '
-                             'predicted scores per sample; the model and the classes differ')
+        classes = resolve_class_names(self, self.classes, scores.shape[1])
         per_class = {name: roc_auc(scores[:, i], targets[:, i]) for i, name in enumerate(classes)}
         defined = [v for v in per_class.values() if not np.isnan(v)]
         if len(defined) < len(per_class):

@@ -9,16 +9,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from unimedi.registry import METRICS
-from .auc import roc_auc
-
-
-def _class_names(metric: BaseMetric, classes: tuple | None, count: int) -> tuple:
-    names = classes or tuple((metric.dataset_meta or {}).get('classes') or ()) \
-        or tuple(str(i) for i in range(count))
-    if len(names) != count:
-        raise ValueError(f'{len(names)} class names {names} for {count} predicted scores per '
-                         'sample; the model and the classes differ')
-    return names
+from .auc import resolve_class_names, roc_auc
 
 
 @METRICS.register_module()
@@ -65,7 +56,7 @@ class MultiClassMetric(BaseMetric):
         if targets.min() < 0 or targets.max() >= num_classes:
             raise ValueError(f'gt_label values must be in [0, {num_classes}), got '
                              f'{targets.min()}..{targets.max()}')
-        classes = _class_names(self, self.classes, num_classes)
+        classes = resolve_class_names(self, self.classes, num_classes)
         predicted = scores.argmax(axis=1)
         metrics = {'acc': float((predicted == targets).mean())}
         aucs, recalls = {}, {}
