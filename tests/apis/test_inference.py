@@ -12,24 +12,13 @@ import pytest
 import torch
 from PIL import Image
 from torch import nn
+from repo_scripts import TINY_EMBED_DIM, TINY_UNIMEDI_CONFIG
 
 from unimedi.apis import (UniMedIInferencer, inference_pipeline, init_model, list_image_files,
                           load_weights, rank_by_similarity)
 from unimedi.datasets.readers import MedicalImageError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-EMBED_DIM = 32
-# the phantom demo config with a 2-block 32-wide ViT and a random 1-layer BERT (no download)
-TINY_CONFIG = f"""
-_base_ = [{str(REPO_ROOT / 'configs/unimedi/vit_tiny_pretrain_phantom.py')!r}]
-model = dict(
-    vision_encoder=dict(arch=dict(_delete_=True, embed_dim=32, depth=2, num_heads=2)),
-    text_encoder=dict(_delete_=True, type='HFTextEncoder',
-                      config=dict(vocab_size=30522, hidden_size=32, num_hidden_layers=1,
-                                  num_attention_heads=2, intermediate_size=64)),
-    embed_dim={EMBED_DIM},
-    dino_head=dict(out_dim=64, hidden_dim=64, bottleneck_dim=32))
-"""
 REPORTS = ['There is a pulmonary nodule.', 'The lungs are clear.', 'Small pleural effusion.',
            'FINDINGS: Cardiomegaly. IMPRESSION: enlarged heart.']
 
@@ -49,7 +38,7 @@ def write_nifti(path: Path, seed: int = 0) -> str:
 @pytest.fixture(scope='module')
 def workdir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp('apis')
-    (root / 'tiny.py').write_text(TINY_CONFIG)
+    (root / 'tiny.py').write_text(TINY_UNIMEDI_CONFIG)
     torch.manual_seed(0)
     model = init_model(root / 'tiny.py')
     torch.save(dict(meta=dict(iter=1), state_dict=model.state_dict()), root / 'tiny.pth')
@@ -82,7 +71,7 @@ def encoded(inferencer, images):
 
 def test_embed_images_of_every_format(encoded, images):
     embeddings = encoded.embeddings
-    assert embeddings.shape == (len(images), EMBED_DIM)
+    assert embeddings.shape == (len(images), TINY_EMBED_DIM)
     assert torch.isfinite(embeddings).all()
     torch.testing.assert_close(embeddings.norm(dim=1), torch.ones(len(images)))
     # a single-file CT DICOM is one slice: a 2D image
@@ -114,7 +103,7 @@ def test_image_argument_errors(inferencer, workdir):
         inferencer.embed_images([nifti], batch_size=0)
     with pytest.raises(ValueError, match='on_error'):
         inferencer.encode_images([nifti], on_error='ignore')
-    assert inferencer.embed_images([]).shape == (0, EMBED_DIM)
+    assert inferencer.embed_images([]).shape == (0, TINY_EMBED_DIM)
 
 
 def test_unreadable_files_raise_or_are_skipped(inferencer, workdir, tmp_path):
@@ -141,7 +130,7 @@ def test_checkpoint_round_trip_gives_identical_embeddings(workdir, inferencer):
     checkpoint = workdir / 'round_trip.pth'
     torch.save(source.state_dict(), checkpoint)  # a plain state dict this time
     loaded = init_model(workdir / 'tiny.py', checkpoint)
-    assert not loaded.training and loaded.cfg.model.embed_dim == EMBED_DIM
+    assert not loaded.training and loaded.cfg.model.embed_dim == TINY_EMBED_DIM
     inputs = [str(workdir / 'xray.png'), str(workdir / 'ct.nii.gz')]
     expected = UniMedIInferencer(source).embed_images(inputs, progress=False)
     assert torch.equal(UniMedIInferencer(loaded).embed_images(inputs, progress=False), expected)
@@ -188,7 +177,7 @@ def test_init_model_options(workdir):
 
 def test_embed_reports(inferencer):
     embeddings = inferencer.embed_reports(REPORTS, batch_size=3, progress=False)
-    assert embeddings.shape == (len(REPORTS), EMBED_DIM)
+    assert embeddings.shape == (len(REPORTS), TINY_EMBED_DIM)
     torch.testing.assert_close(embeddings.norm(dim=1), torch.ones(len(REPORTS)))
     torch.testing.assert_close(inferencer.embed_reports(REPORTS[::-1], batch_size=1),
                                embeddings.flip(0), atol=1e-5, rtol=1e-4)

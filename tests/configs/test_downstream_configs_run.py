@@ -10,7 +10,6 @@ data are the native-format fakes of ``downstream_fakes`` (or tiny phantoms).
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import uuid
 from pathlib import Path
@@ -25,6 +24,7 @@ from mmengine.runner import Runner
 
 from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
 from unimedi.registry import ENCODERS
+from repo_scripts import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLS_CONFIGS = sorted(p.relative_to(REPO_ROOT).as_posix()
@@ -37,14 +37,6 @@ TINY_TEXT_ENCODER = dict(_delete_=True, type='HFTextEncoder',
                          config=dict(vocab_size=30522, hidden_size=32, num_hidden_layers=1,
                                      num_attention_heads=2, intermediate_size=64))
 LOADERS = {'train_dataloader': 'train', 'val_dataloader': 'val', 'test_dataloader': 'test'}
-
-
-def _load_train_tool():
-    spec = importlib.util.spec_from_file_location('unimedi_train_tool',
-                                                  REPO_ROOT / 'tools' / 'train.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -125,7 +117,7 @@ def test_classification_config_trains_and_tests_its_best_checkpoint(
     cfg.merge_from_dict(copy.deepcopy(options))
     runner = Runner.from_cfg(cfg)
     runner.train()
-    metrics = _load_train_tool().test_best(runner)
+    metrics = load_script('tools/train.py').test_best(runner)
 
     written = json.loads((tmp_path / 'metrics.json').read_text())
     assert 'cls/auc' in written and written['checkpoint'].endswith('.pth')

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from PIL import Image
 from unimedi.datasets import ImageReportDataset
 from unimedi.datasets.adapters import (build_bimcv_rows, find_ct_volumes, read_session_reports,
                                        subject_splits)
+from repo_scripts import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ES = 'Opacidades en vidrio deslustrado bilaterales.'
@@ -167,18 +167,10 @@ def test_subject_disjoint_seeded_split(tmp_path):
     assert list(halves.values()).count('val') == 3
 
 
-def _load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(
-        f'unimedi_tool_{name}', REPO_ROOT / 'tools' / 'data' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_cli_manifest_loads_in_image_report_dataset(bimcv, tmp_path, capsys):
     root, _ = bimcv
     out = tmp_path / 'bimcv.jsonl'
-    tool = _load_tool('prepare_bimcv')
+    tool = load_script('tools/data/prepare_bimcv.py')
     assert tool.main(['--root', str(root), '--reports', 'sil_reports.tsv', '--out', str(out),
                       '--fractions', '1', '0', '0']) == 0
     printed = capsys.readouterr().out

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import importlib.util
 import io
 import json
 from pathlib import Path
@@ -15,6 +14,7 @@ from PIL import Image
 from unimedi.datasets import ImageReportDataset
 from unimedi.datasets.adapters import (build_mimic_cxr_rows, read_chexpert_labels,
                                        read_report_file)
+from repo_scripts import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHEXPERT = ('Atelectasis', 'Cardiomegaly', 'No Finding', 'Pleural Effusion')
@@ -229,17 +229,9 @@ def test_errors_name_the_file_and_column(mimic_root, tmp_path):
         build_mimic_cxr_rows(str(root), reports_dir='files', sectioned_csv='sectioned.csv')
 
 
-def _load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(
-        f'unimedi_tool_{name}', REPO_ROOT / 'tools' / 'data' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_cli_manifest_loads_in_image_report_dataset(mimic_root, tmp_path, capsys):
     out = tmp_path / 'out' / 'mimic.jsonl'
-    tool = _load_tool('prepare_mimic_cxr')
+    tool = load_script('tools/data/prepare_mimic_cxr.py')
     assert tool.main(['--root', str(mimic_root), '--out', str(out), '--labels']) == 0
     printed = capsys.readouterr().out
     assert 'MIMIC-CXR: 3 rows' in printed and 'train: 2' in printed and 'val: 1' in printed

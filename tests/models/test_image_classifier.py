@@ -1,7 +1,6 @@
 """ImageClassifier: pre-trained encoder loading, linear probe, pooling, mixed 2D/3D batches."""
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from unimedi.models.encoders.checkpoint_loading import load_encoder_checkpoint
 from unimedi.models.tokenizers.patch_embed import resample_pos_embed
 from unimedi.registry import MODELS
 from unimedi.structures import MedDataSample
+from repo_scripts import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARCH = dict(embed_dim=32, depth=2, num_heads=2)
@@ -54,10 +54,7 @@ def _save_unimedi_checkpoint(path: Path, student: UnifiedViT, teacher: UnifiedVi
 
 def _export(checkpoint: Path, out: Path, monkeypatch, teacher=False) -> Path:
     """Run tools/misc/export_encoder.py on ``checkpoint``."""
-    spec = importlib.util.spec_from_file_location(
-        'export_encoder', REPO_ROOT / 'tools' / 'misc' / 'export_encoder.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script('tools/misc/export_encoder.py')
     argv = ['export_encoder.py', str(checkpoint), str(out)] + (['--teacher'] if teacher else [])
     monkeypatch.setattr(sys, 'argv', argv)
     module.main()

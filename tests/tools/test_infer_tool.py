@@ -5,7 +5,6 @@ One run as a user runs it (a subprocess); argument errors are checked in process
 from __future__ import annotations
 
 import csv
-import importlib.util
 import os
 import subprocess
 import sys
@@ -17,37 +16,19 @@ import pytest
 import torch
 from mmengine.config import Config
 from PIL import Image
+from repo_scripts import TINY_UNIMEDI_CONFIG, load_script
 
 from unimedi.apis import init_model
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# the phantom demo config with a 2-block 32-wide ViT and a random 1-layer BERT (no download)
-TINY_CONFIG = f"""
-_base_ = [{str(REPO_ROOT / 'configs/unimedi/vit_tiny_pretrain_phantom.py')!r}]
-model = dict(
-    vision_encoder=dict(arch=dict(_delete_=True, embed_dim=32, depth=2, num_heads=2)),
-    text_encoder=dict(_delete_=True, type='HFTextEncoder',
-                      config=dict(vocab_size=30522, hidden_size=32, num_hidden_layers=1,
-                                  num_attention_heads=2, intermediate_size=64)),
-    embed_dim=32,
-    dino_head=dict(out_dim=64, hidden_dim=64, bottleneck_dim=32))
-"""
 REPORTS = ['There is a pulmonary nodule.', 'The lungs are clear.', 'Small pleural effusion.']
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('unimedi_tool_infer',
-                                                  REPO_ROOT / 'tools' / 'infer.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp('infer')
     config = root / 'tiny.py'
-    config.write_text(TINY_CONFIG)
+    config.write_text(TINY_UNIMEDI_CONFIG)
     torch.manual_seed(0)
     torch.save(dict(state_dict=init_model(config).state_dict()), root / 'tiny.pth')
     images = root / 'images'
@@ -111,7 +92,7 @@ def test_saved_embeddings_match_the_csv(run, setup):
 
 
 def test_on_error_stops_naming_the_file(setup, tmp_path, capsys):
-    tool = _load_tool()
+    tool = load_script('tools/infer.py')
     with pytest.raises(SystemExit, match=r'broken\.png'):
         tool.main([setup['config'], setup['checkpoint'], str(setup['images']), '--out',
                    str(tmp_path / 'out.csv'), '--on-error', 'error', '--no-progress'])
@@ -127,7 +108,7 @@ def test_on_error_stops_naming_the_file(setup, tmp_path, capsys):
 
 
 def test_read_reports_from_text_and_csv(tmp_path):
-    tool = _load_tool()
+    tool = load_script('tools/infer.py')
     text = tmp_path / 'reports.txt'
     text.write_text('first report\n\n  second report  \n')
     assert tool.read_reports(str(text)) == ['first report', 'second report']

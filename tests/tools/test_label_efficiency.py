@@ -1,31 +1,24 @@
 """tools/analysis/label_efficiency.py: config discovery and the table from metrics files."""
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from repo_scripts import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'label_efficiency', REPO_ROOT / 'tools' / 'analysis' / 'label_efficiency.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_finds_the_repository_configs_of_a_protocol():
-    found = _tool().find_configs(str(REPO_ROOT / 'configs' / 'classification' / 'phantom2d'),
-                                 'linear')
+    tool = load_script('tools/analysis/label_efficiency.py')
+    found = tool.find_configs(str(REPO_ROOT / 'configs' / 'classification' / 'phantom2d'),
+                              'linear')
     assert {(init, pct) for init, pct, _ in found} == {
         (init, pct) for init in ('unimedi', 'random') for pct in (1, 10, 100)}
     assert all('_linear_' in path for _, _, path in found)
 
 
 def test_table_from_existing_metrics(tmp_path, capsys):
-    tool = _tool()
+    tool = load_script('tools/analysis/label_efficiency.py')
     configs = tmp_path / 'configs'
     configs.mkdir()
     values = {('unimedi', 10): [0.8, 0.7], ('random', 10): [0.6, 0.5],
@@ -47,7 +40,7 @@ def test_table_from_existing_metrics(tmp_path, capsys):
 
 
 def test_missing_metric_and_empty_folder_fail_clearly(tmp_path):
-    tool = _tool()
+    tool = load_script('tools/analysis/label_efficiency.py')
     with pytest.raises(SystemExit, match='no \\*_'):
         tool.find_configs(str(tmp_path), 'linear')
     (tmp_path / 'vit_tiny_unimedi_linear_toy_1pct.py').write_text('')

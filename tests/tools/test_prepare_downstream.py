@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import os
 import subprocess
@@ -24,16 +23,9 @@ from unimedi.datasets.chexpert import chexpert_patient, split_chexpert
 from unimedi.datasets.covidx import split_covidx
 from unimedi.datasets.rsna_pneumonia import split_rsna_pneumonia
 from unimedi.datasets.transforms import LoadMedicalImage
+from repo_scripts import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(
-        f'unimedi_tool_{name}', REPO_ROOT / 'tools' / 'data' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[dict]]:
@@ -80,7 +72,7 @@ def test_chexpert_refuses_bad_inputs(chexpert_root, tmp_path, capsys):
         split_chexpert(str(base / 'train.csv'), str(base / 'valid.csv'), str(tmp_path), 16)
     with pytest.raises(ValueError, match='patients are also in'):
         split_chexpert(str(base / 'train.csv'), str(base / 'train.csv'), str(tmp_path), 4)
-    tool = _load_tool('prepare_chexpert')
+    tool = load_script('tools/data/prepare_chexpert.py')
     assert tool.main(['--root', str(chexpert_root), '--out', str(tmp_path / 'cli'),
                       '--test-size', '4', '--seed', '2']) == 0
     printed = capsys.readouterr().out
@@ -106,7 +98,7 @@ def test_rsna_split_is_stratified_70_15_15(tmp_path, capsys):
     assert boxes['fake-rsna-0001'] == [[8.0, 10.0, 20.0, 24.0]] and boxes['fake-rsna-0000'] == []
     assert report.patients == {'train': 28, 'val': 6, 'test': 6}
 
-    tool = _load_tool('prepare_rsna_pneumonia')
+    tool = load_script('tools/data/prepare_rsna_pneumonia.py')
     assert tool.main(['--root', str(tmp_path), '--out', str(tmp_path / 'cli'),
                       '--fractions', '0.5', '0.25', '0.25']) == 0
     assert 'val: 10 samples, 10 patients [Pneumonia 5, Normal 5]' in capsys.readouterr().out
@@ -143,7 +135,7 @@ def test_covidx_val_is_held_out_by_patient(tmp_path, capsys):
     assert Counter(p[5:8] for p in patients[1]) == {'nor': 2, 'pne': 2, 'cov': 2}
     assert report.patients == {'train': 18, 'val': 6, 'test': 6}
 
-    tool = _load_tool('prepare_covidx')
+    tool = load_script('tools/data/prepare_covidx.py')
     assert tool.main(['--root', str(tmp_path), '--out', str(tmp_path / 'cli')]) == 0
     printed = capsys.readouterr().out
     assert 'COVIDx: 48 samples' in printed and 'test: 12 samples, 6 patients' in printed
@@ -192,7 +184,7 @@ def test_cc_ccii_layout_errors(tmp_path, capsys):
     (raw / 'CP' / '10' / '1' / 'notes.txt').write_text('x')
     with pytest.raises(ValueError, match=r'notes.txt: not an image slice'):
         prepare_cc_ccii(str(raw), str(tmp_path / 'out'), progress=False)
-    tool = _load_tool('prepare_cc_ccii')
+    tool = load_script('tools/data/prepare_cc_ccii.py')
     assert tool.main(['--root', str(tmp_path), '--out', str(tmp_path / 'out')]) == 2
     assert 'Normal: class folder not found' in capsys.readouterr().err
 

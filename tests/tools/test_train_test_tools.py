@@ -3,7 +3,6 @@
 One module-scoped run: train 2 iterations, resume to 4, evaluate iter_4.pth.
 """
 import argparse
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -16,17 +15,10 @@ import torch
 from mmengine.config import Config
 
 from conftest import TINY_CLASSES, write_tiny_dataset
+from repo_scripts import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = 'projects/example_project/configs/histogram_baseline.py'
-
-
-def _load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(f'unimedi_tool_{name}',
-                                                  REPO_ROOT / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _run(*args: str) -> str:
@@ -125,7 +117,7 @@ def _args(**kwargs) -> argparse.Namespace:
 
 @pytest.fixture(scope='module')
 def train_tool():
-    return _load_tool('train')
+    return load_script('tools/train.py')
 
 
 def _config() -> Config:

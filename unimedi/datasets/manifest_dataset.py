@@ -10,6 +10,7 @@ from mmengine.logging import MMLogger
 
 from unimedi.registry import DATASETS
 from .base_dataset import MedBaseDataset
+from .downstream_common import resolve_path
 
 MODALITIES = ('2d', '3d')
 
@@ -143,9 +144,6 @@ class ImageReportDataset(MedBaseDataset):
                 + ', '.join(skipped[:20]) + (' ...' if len(skipped) > 20 else ''))
         return data_list
 
-    def _resolve(self, path: str) -> str:
-        return path if osp.isabs(path) or not self.data_root else osp.join(self.data_root, path)
-
     def _parse_row(self, row: dict, where: str, classes: tuple) -> dict:
         path = row.get('path') or row.get('img_path')
         if not path:
@@ -156,9 +154,9 @@ class ImageReportDataset(MedBaseDataset):
                                 f'got {row.get("modality")!r}')
         info = {k: v for k, v in row.items()
                 if k not in ('path', 'labels', 'label', 'mask', 'lesion_slices')}
-        info.update(img_path=self._resolve(str(path)), modality=modality)
+        info.update(img_path=resolve_path(self.data_root, str(path)), modality=modality)
         if row.get('mask'):
-            info['seg_map_path'] = self._resolve(str(row['mask']))
+            info['seg_map_path'] = resolve_path(self.data_root, str(row['mask']))
         if row.get('lesion_slices') not in (None, ''):
             try:
                 info['lesion_slices'] = [int(v) for v in _split_list(row['lesion_slices'])]

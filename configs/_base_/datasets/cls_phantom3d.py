@@ -1,31 +1,15 @@
 # Chest phantom CTs (tools/data/make_phantoms.py), lung-windowed and resized to 32 x 64 x 64;
-# multi-label classification of the 7 findings, scored by macro AUC.
-_base_ = ['../models/unimedi_vit_tiny_classifier.py']
+# multi-label classification of the 7 findings, scored by macro AUC. The radiograph
+# configuration with the CT pipeline and smaller batches.
+_base_ = ['./cls_phantom2d.py']
 
-data_root = 'data/phantoms'
-classes = ('nodule', 'mass', 'consolidation', 'ground_glass_opacity', 'pleural_effusion',
-           'pneumothorax', 'cardiomegaly')
 pipeline = [
     dict(type='LoadMedicalImage', modality='3d'),
     dict(type='HUWindow', windows='lung'),
     dict(type='Resize', size=(32, 64, 64), image_mode='area'),
     dict(type='PackMedInputs'),
 ]
-dataset = dict(type='ImageReportDataset', data_root=data_root, ann_file='manifest.jsonl',
-               modalities=('3d', ), require_report=False, metainfo=dict(classes=classes),
-               pipeline=pipeline)
-train_dataloader = dict(
-    batch_size=16, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(dataset, split='train'))
-val_dataloader = dict(
-    batch_size=16, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(dataset, split='val'))
-test_dataloader = dict(val_dataloader, dataset=dict(dataset, split='test'))
-val_evaluator = dict(type='MultiLabelAUC')
-test_evaluator = val_evaluator
-
-model = dict(head=dict(num_classes=len(classes), multi_label=True))
+ct = dict(modalities=('3d', ), pipeline=pipeline)
+train_dataloader = dict(batch_size=16, dataset=ct)
+val_dataloader = dict(batch_size=16, dataset=ct)
+test_dataloader = dict(batch_size=16, dataset=ct)

@@ -7,6 +7,7 @@ import torch
 from mmengine.model import BaseModel
 
 from unimedi.registry import ENCODERS, HEADS, MODELS
+from ..data_preprocessors.med_data_preprocessor import restore_batch_order
 from ..encoders.checkpoint_loading import load_encoder_checkpoint
 
 MODALITIES = ('2d', '3d')
@@ -126,4 +127,4 @@ class ImageClassifier(BaseModel):
             sample.set_pred_score(score)
             label = (score > 0.5).long() if self.head.multi_label else score.argmax()
             sample.set_pred_label(label)
-        return sorted(data_samples, key=lambda s: s.get('batch_index', 0))
+        return restore_batch_order(data_samples)

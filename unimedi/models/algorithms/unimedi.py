@@ -9,6 +9,7 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from unimedi.registry import ENCODERS, HEADS, LOSSES, MODELS, SELECTORS
+from ..data_preprocessors.med_data_preprocessor import restore_batch_order
 from ..selectors.slice_selectors import _SliceSelector
 
 MODALITIES = ('2d', '3d')
@@ -281,5 +282,4 @@ class UniMedI(BaseModel):
                 sample.set_field(text[i], 'txt_embed', dtype=torch.Tensor)
             if scores is not None:
                 sample.set_pred_score(scores[i])
-        # back to the sampler's order, which distributed result collection relies on
-        return sorted(data_samples, key=lambda s: s.get('batch_index', 0))
+        return restore_batch_order(data_samples)

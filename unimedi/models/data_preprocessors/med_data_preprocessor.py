@@ -20,6 +20,12 @@ def _per_modality(value, name: str) -> dict:
     return {m: value for m in MODALITIES}
 
 
+def restore_batch_order(data_samples: Sequence) -> list:
+    """Samples back in the sampler's order (undoes the 2D-first grouping by ``batch_index``),
+    which result collection across processes relies on."""
+    return sorted(data_samples, key=lambda s: s.get('batch_index', 0))
+
+
 @MODELS.register_module()
 class MedDataPreprocessor(BaseDataPreprocessor):
     """Stack each modality of a mixed batch and tokenize the reports.

@@ -1,0 +1,31 @@
+"""What several tests share: loading a script of tools/ as a module, and the tiny UniMedI
+config (the phantom demo config with a 2-block 32-wide ViT and a random 1-layer BERT, so
+nothing is downloaded). Import from tests as ``from repo_scripts import load_script``."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TINY_EMBED_DIM = 32
+TINY_UNIMEDI_CONFIG = f"""
+_base_ = [{str(REPO_ROOT / 'configs/unimedi/vit_tiny_pretrain_phantom.py')!r}]
+model = dict(
+    vision_encoder=dict(arch=dict(_delete_=True, embed_dim=32, depth=2, num_heads=2)),
+    text_encoder=dict(_delete_=True, type='HFTextEncoder',
+                      config=dict(vocab_size=30522, hidden_size=32, num_hidden_layers=1,
+                                  num_attention_heads=2, intermediate_size=64)),
+    embed_dim={TINY_EMBED_DIM},
+    dino_head=dict(out_dim=64, hidden_dim=64, bottleneck_dim=32))
+"""
+
+
+def load_script(relative_path: str) -> ModuleType:
+    """``tools/...py`` (relative to the repository root) imported as a module."""
+    path = REPO_ROOT / relative_path
+    name = 'unimedi_script_' + path.stem
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
