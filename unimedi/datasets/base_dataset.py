@@ -19,8 +19,10 @@ class MedBaseDataset(BaseDataset):
 
     Args:
         data_fraction: keep a stratified fraction of the samples (the label-efficiency
-            protocol: 0.01 / 0.1 / 1.0). Samples are grouped by ``gt_label`` (class index
-            or the whole multi-hot vector) and drawn with ``fraction_seed`` by
+            protocol: 0.01 / 0.1 / 1.0). Samples are grouped by ``stratify_label`` when
+            the data info has one (segmentation datasets: e.g. which classes the mask
+            holds), else by ``gt_label`` (class index or the whole multi-hot vector), and
+            drawn with ``fraction_seed`` by
             :func:`~unimedi.datasets.stratified_fraction`, so the same annotation file,
             fraction and seed always give the same subset. ``SaveSampleListsHook`` writes
             the samples a run used to its work dir.
@@ -57,13 +59,13 @@ class MedBaseDataset(BaseDataset):
     def _fraction(self, data_list: list[dict]) -> list[dict]:
         if self.data_fraction >= 1.0:
             return data_list
-        missing = [i for i, info in enumerate(data_list) if info.get('gt_label') is None]
+        groups = [info.get('stratify_label', info.get('gt_label')) for info in data_list]
+        missing = [i for i, group in enumerate(groups) if group is None]
         if missing:
-            raise ValueError(f'{type(self).__name__}: data_fraction needs a gt_label on every '
-                             f'sample to stratify; {len(missing)} samples have none '
-                             f'(first: {data_list[missing[0]].get("img_path")})')
-        keep = stratified_fraction([info['gt_label'] for info in data_list],
-                                   self.data_fraction, self.fraction_seed)
+            raise ValueError(f'{type(self).__name__}: data_fraction needs a stratify_label or '
+                             f'gt_label on every sample to stratify; {len(missing)} samples '
+                             f'have none (first: {data_list[missing[0]].get("img_path")})')
+        keep = stratified_fraction(groups, self.data_fraction, self.fraction_seed)
         MMLogger.get_current_instance().info(
             f'{type(self).__name__}: data_fraction={self.data_fraction} keeps {len(keep)} of '
             f'{len(data_list)} samples (stratified, seed {self.fraction_seed})')
