@@ -71,8 +71,9 @@ def file_kind(path: str) -> str:
         return 'image2d'
     if lower.endswith(DICOM_SUFFIXES) or _has_dicom_preamble(path):
         return 'dicom'
+    known = IMAGE_2D_SUFFIXES + NIFTI_SUFFIXES + DICOM_SUFFIXES
     raise MedicalImageError(
-        path, f'unknown file type; expected one of {IMAGE_2D_SUFFIXES + NIFTI_SUFFIXES + DICOM_SUFFIXES}, '
+        path, f'unknown file type; expected one of {known}, '
         'a DICOM file or a folder holding one DICOM series')
 
 
@@ -218,7 +219,8 @@ def _to_dhw(path: str, data_xyz: np.ndarray, affine_xyz: np.ndarray, axcodes: st
     try:
         target = nio.axcodes2ornt(tuple(axcodes))
     except Exception as exc:
-        raise ValueError(f'axcodes must be three letters of R/L, A/P, S/I, got {axcodes!r}') from exc
+        raise ValueError(
+            f'axcodes must be three letters of R/L, A/P, S/I, got {axcodes!r}') from exc
     current = nio.io_orientation(affine_xyz)
     transform = nio.ornt_transform(current, target)
     data = nio.apply_orientation(data_xyz, transform)

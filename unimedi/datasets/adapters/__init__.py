@@ -11,7 +11,8 @@ from .mimic_cxr import (build_mimic_cxr_rows, read_chexpert_labels, read_report_
                         read_sectioned_reports)
 
 __all__ = [
-    'AdapterSummary', 'write_and_report', 'build_bimcv_rows', 'build_mimic_cxr_rows', 'find_ct_volumes',
+    'AdapterSummary', 'write_and_report', 'build_bimcv_rows', 'build_mimic_cxr_rows',
+    'find_ct_volumes',
     'read_chexpert_labels', 'read_report_file', 'read_sectioned_reports',
     'read_session_reports', 'subject_splits', 'write_manifest'
 ]

@@ -164,7 +164,8 @@ def paint_findings(anatomy: ChestAnatomy, findings: list[Finding],
             (cz, cy, cx), (az, ay, ax) = params['centre'], params['axes']
             rim = dict(small=rng.uniform(6, 10), large=rng.uniform(15, 25))[finding.amount]
             rho = np.sqrt(((z - cz) / az)**2 + ((y - cy) / ay)**2 + ((x - cx) / ax)**2)
-            region = lung & free & (rho > 1.0 - rim / min(ay, ax)) & ((y > cy) | (z > cz + 0.4 * az))
+            region = (lung & free & (rho > 1.0 - rim / min(ay, ax))
+                      & ((y > cy) | (z > cz + 0.4 * az)))
             hu[region] = -1000.0
         elif kind in ('consolidation', 'ground_glass_opacity'):
             lobe_mask = anatomy.lobes == LOBES.index(finding.lobe) + 1

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from .anatomy import build_chest_anatomy, finish_volume
-from .findings import FINDING_CLASSES, multi_hot, paint_findings, sample_findings
+from .findings import FINDING_CLASSES, paint_findings, sample_findings
 from .projection import project_labels, radiograph
 from .report_writer import write_report
 

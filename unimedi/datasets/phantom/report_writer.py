@@ -82,8 +82,9 @@ def _sentence(rng, finding: Finding, modality: str) -> str:
     if kind == 'ground_glass_opacity':
         noun = _pick(rng, ('ground-glass opacity', 'ground glass opacity')) if ct else \
             'hazy opacity'
+        extent = _pick(rng, ("faint ", "patchy ", ""))
         return _pick(rng, (f'{noun.capitalize()} in the {where}.',
-                           f'There is {_pick(rng, ("faint ", "patchy ", ""))}{noun} in the {where}.'))
+                           f'There is {extent}{noun} in the {where}.'))
     if kind == 'pleural_effusion':
         if not ct and finding.amount == 'small' and rng.random() < 0.5:
             return (f'Blunting of the {finding.side} costophrenic angle, consistent with a '

@@ -155,7 +155,8 @@ class UnifiedViT(BaseModule):
 
     def _tokenizer(self, modality: str):
         if modality not in self.tokenizers:
-            raise ValueError(f'no tokenizer for modality {modality!r}; have {list(self.tokenizers)}')
+            raise ValueError(
+                f'no tokenizer for modality {modality!r}; have {list(self.tokenizers)}')
         return self.tokenizers[modality]
 
     def embed(self, x: torch.Tensor, modality: str,
@@ -221,7 +222,8 @@ class UnifiedViT(BaseModule):
         h = torch.cat(parts, dim=1)
         first_attention = 0 if attention_layers is None else self.depth - attention_layers
         if not 0 <= first_attention < self.depth:
-            raise ValueError(f'attention_layers must be in [1, {self.depth}], got {attention_layers}')
+            raise ValueError(
+                f'attention_layers must be in [1, {self.depth}], got {attention_layers}')
         attention_sum, features = None, []
         for index, block in enumerate(self.blocks):
             wanted = return_attention and index >= first_attention

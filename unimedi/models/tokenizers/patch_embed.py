@@ -82,7 +82,8 @@ class PatchEmbed(nn.Module):
     def grid_for(self, spatial_shape: Sequence[int]) -> tuple[int, ...]:
         """The token grid of an input of ``spatial_shape`` (checks divisibility)."""
         if len(spatial_shape) != self.spatial_dims:
-            raise ValueError(f'expected {self.spatial_dims} spatial dims, got {tuple(spatial_shape)}')
+            raise ValueError(
+                f'expected {self.spatial_dims} spatial dims, got {tuple(spatial_shape)}')
         for size, patch in zip(spatial_shape, self.patch_size):
             if size % patch:
                 raise ValueError(f'input size {tuple(spatial_shape)} is not divisible by '
