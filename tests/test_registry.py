@@ -17,6 +17,8 @@ from downstream_fakes import (write_fake_cc_ccii, write_fake_chexpert, write_fak
 from mmengine.config import Config
 from mmengine.registry import DefaultScope, Registry
 from mmengine.utils import import_modules_from_strings
+from seg3d_fakes import write_fake_phantom_seg_manifest, write_fake_seg_volumes
+from segmentation_fakes import write_fake_phantom_seg2d, write_fake_seg_image_folder
 
 import unimedi.registry as unimedi_registry
 
@@ -55,6 +57,7 @@ BUILD_CONFIGS = {
         'SafeCheckpointHook': dict(),
         'SaveSampleListsHook': dict(),
         'TeacherEMAHook': dict(momentum=0.99),
+        'SaveSegOverlaysHook': dict(num_slices=2),
     },
     'DATASETS': {
         'ImageReportDataset': lambda ctx: dict(
@@ -72,6 +75,18 @@ BUILD_CONFIGS = {
         'COVIDxDataset': lambda ctx: write_fake_covidx(ctx['tiny_root'].parent / 'covidx')['train'],
         'CCCIIDataset': lambda ctx: write_fake_cc_ccii(
             ctx['tiny_root'].parent / 'cc_ccii')['train'],
+        'PhantomSeg2DDataset': lambda ctx: write_fake_phantom_seg2d(
+            ctx['tiny_root'].parent / 'phantom_seg2d', num=4)['train'],
+        'SegImageFolderDataset': lambda ctx: write_fake_seg_image_folder(
+            ctx['tiny_root'].parent / 'seg_image_folder')['train'],
+        'NiftiSegDataset': lambda ctx: dict(
+            data_root=str(write_fake_seg_volumes(ctx['tiny_root'].parent / 'seg3d')),
+            ann_file='dataset_0.json', split='training'),
+        'NiftiSegFolderDataset': lambda ctx: dict(
+            data_root=str(write_fake_seg_volumes(ctx['tiny_root'].parent / 'seg3d'))),
+        'PhantomSeg3DDataset': lambda ctx: dict(
+            data_root=str(write_fake_phantom_seg_manifest(ctx['tiny_root'].parent / 'ph3d')),
+            binary=True),
     },
     'OPTIM_WRAPPER_CONSTRUCTORS': {
         'LayerDecayOptimWrapperConstructor': dict(
@@ -89,6 +104,10 @@ BUILD_CONFIGS = {
         'RandomFlip': dict(prob=0.5),
         'ParseReport': dict(),
         'PackMedInputs': dict(),
+        'KeepOriginalMask': dict(),
+        'PackSegInputs2D': dict(),
+        'RemapLabels': dict(mapping=dict(liver=[5], lung=[10, 11])),
+        'RandomCropByLabel': dict(size=8, pos=1, neg=1),
         'PerModality': dict(pipelines={'2d': [dict(type='Resize', size=8)],
                                        '3d': [dict(type='HUWindow', windows='lung')]}),
     },
@@ -105,6 +124,12 @@ BUILD_CONFIGS = {
         'RandomRegionSelector': dict(mask_ratio=0.5),
         'ProjectionHead': dict(in_dim=8, out_dim=4),
         'LinearClsHead': dict(in_dim=8, num_classes=3),
+        'ViTSegBackbone': dict(encoder=dict(type='UnifiedViT', arch='tiny'), frozen=True),
+        'UNETRDecoder': dict(in_channels=8, num_classes=3, feature_size=4),
+        'DiceCELoss': dict(),
+        'VolumeSegmentor': dict(backbone=dict(type='UnifiedViT', arch='tiny'),
+                                decode_head=dict(type='UNETRDecoder', num_classes=3,
+                                                 feature_size=4)),
         'DINOHead': dict(in_dim=8, out_dim=16, hidden_dim=8, bottleneck_dim=4),
         'InfoNCELoss': dict(),
         'DINOLoss': dict(out_dim=16),
@@ -128,6 +153,7 @@ BUILD_CONFIGS = {
         'MultiLabelAUC': dict(classes=('nodule', 'effusion')),
         'RetrievalRecall': dict(ks=(1, 5)),
         'MultiClassMetric': dict(classes=('a', 'b', 'c')),
+        'SegDiceMetric': dict(classes=('background', 'liver')),
     },
 }
 

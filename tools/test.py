@@ -5,7 +5,7 @@ import json
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from unimedi.utils.cli import apply_cli_options, to_builtin, write_metrics
+from unimedi.utils.cli import add_overlay_hook, apply_cli_options, to_builtin, write_metrics
 
 
 def parse_args():
@@ -17,6 +17,9 @@ def parse_args():
                         'of a checkpoint')
     parser.add_argument('--work-dir', help='where logs and metrics.json go '
                         '(default: work_dirs/<config name>)')
+    parser.add_argument('--show-dir', help='segmentation: write overlay PNGs of the image, '
+                        'ground truth and prediction here (3D: the slices with the most '
+                        'foreground)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. test_dataloader.batch_size=4')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -31,6 +34,8 @@ def main():
     apply_cli_options(cfg, args.config, args.work_dir, args.cfg_options, args.launcher)
     if (args.checkpoint is None) == (not args.random_init):
         raise SystemExit('give a CHECKPOINT or --random-init (not both)')
+    if args.show_dir:
+        add_overlay_hook(cfg, args.show_dir)
     cfg.load_from = args.checkpoint
     cfg.resume = False
     runner = Runner.from_cfg(cfg)

@@ -76,8 +76,8 @@ def test_rows_without_labels_raise_only_with_a_fraction(manifest, tmp_path):
     unlabeled = tmp_path / 'unlabeled.jsonl'
     unlabeled.write_text('\n'.join(json.dumps(r) for r in rows) + '\n')
     assert len(_dataset(unlabeled)) == 20  # fine at 1.0: nothing to stratify
-    with pytest.raises(ValueError, match=r'data_fraction needs a stratify_label or gt_label on every sample.*'
-                                         r'3 samples have none.*xray_3\.png'):
+    with pytest.raises(ValueError, match=r'data_fraction needs a stratify_label or gt_label '
+                                         r'on every sample.*3 samples have none.*xray_3\.png'):
         _dataset(unlabeled, data_fraction=0.5)
 
 

@@ -4,9 +4,13 @@ from .covidx import COVIDxDataset
 from .image_folder import ImageFolderDataset
 from .iu_xray import IUXrayDataset, iter_iu_xml
 from .manifest_dataset import ImageReportDataset, ManifestError, read_manifest
+from .nifti_seg import BCV_CLASSES, NiftiSegDataset, NiftiSegFolderDataset
 from .phantom_dataset import PhantomDataset
+from .phantom_seg3d import PhantomSeg3DDataset
 from .readers import MedicalImage, MedicalImageError, read_medical_image
 from .rsna_pneumonia import RSNAPneumoniaDataset
+from .seg2d_image_folder import SegImageFolderDataset
+from .seg2d_phantom import PhantomSeg2DDataset
 from .subsets import stratified_fraction
 from .transforms import *  # noqa: F401,F403  (registers the transforms)
 
@@ -14,5 +18,7 @@ __all__ = [
     'ImageReportDataset', 'IUXrayDataset', 'PhantomDataset', 'ManifestError', 'read_manifest',
     'iter_iu_xml', 'MedicalImage', 'MedicalImageError', 'read_medical_image',
     'stratified_fraction', 'CCCIIDataset', 'CheXpertDataset', 'COVIDxDataset',
-    'ImageFolderDataset', 'RSNAPneumoniaDataset'
+    'ImageFolderDataset', 'RSNAPneumoniaDataset', 'NiftiSegDataset', 'NiftiSegFolderDataset',
+    'BCV_CLASSES', 'PhantomSeg3DDataset',
+    'SegImageFolderDataset', 'PhantomSeg2DDataset'
 ]

@@ -25,6 +25,14 @@ def apply_cli_options(cfg: Config, config_path: str, work_dir: str | None = None
     return cfg
 
 
+def add_overlay_hook(cfg: Config, show_dir: str) -> Config:
+    """Append ``SaveSegOverlaysHook(out_dir=show_dir)`` to the config's custom hooks
+    (``tools/test.py --show-dir``: overlays of segmentation predictions)."""
+    hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') != 'SaveSegOverlaysHook']
+    cfg.custom_hooks = hooks + [dict(type='SaveSegOverlaysHook', out_dir=osp.abspath(show_dir))]
+    return cfg
+
+
 def to_builtin(value):
     """Metrics as JSON-friendly Python values (numpy / torch scalars -> float)."""
     if isinstance(value, dict):

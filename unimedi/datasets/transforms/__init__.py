@@ -1,12 +1,16 @@
 from .formatting import PackMedInputs, to_plain_tensor
 from .intensity import HU_WINDOW_PRESETS, HUWindow
+from .label_crop import RandomCropByLabel
+from .labels import RemapLabels
 from .loading import LoadMedicalImage, LoadMedicalMask
 from .report import ParseReport
+from .seg_formatting import KeepOriginalMask, PackSegInputs2D
 from .wrappers import PerModality
 from .spatial import CenterCropOrPad, RandomCrop, RandomFlip, Resample, Resize, crop_or_pad
 
 __all__ = [
     'LoadMedicalImage', 'LoadMedicalMask', 'HUWindow', 'HU_WINDOW_PRESETS', 'Resample',
     'Resize', 'CenterCropOrPad', 'RandomCrop', 'RandomFlip', 'crop_or_pad', 'ParseReport',
-    'PackMedInputs', 'to_plain_tensor', 'PerModality'
+    'PackMedInputs', 'to_plain_tensor', 'PerModality', 'RemapLabels', 'RandomCropByLabel',
+    'KeepOriginalMask', 'PackSegInputs2D'
 ]

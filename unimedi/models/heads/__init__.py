@@ -2,5 +2,6 @@
 from .cls_head import LinearClsHead
 from .dino_head import DINOHead
 from .projection_head import ProjectionHead
+from .unetr_decoder import UNETRDecoder
 
-__all__ = ['ProjectionHead', 'DINOHead', 'LinearClsHead']
+__all__ = ['ProjectionHead', 'DINOHead', 'LinearClsHead', 'UNETRDecoder']

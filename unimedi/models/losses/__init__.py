@@ -1,5 +1,6 @@
 """Losses (``LOSSES``): InfoNCE, DINO, iBOT patch distillation."""
+from .dice_ce import DiceCELoss
 from .distillation import DINOLoss, PatchDistillationLoss
 from .info_nce import InfoNCELoss, gather_with_grad
 
-__all__ = ['InfoNCELoss', 'gather_with_grad', 'DINOLoss', 'PatchDistillationLoss']
+__all__ = ['InfoNCELoss', 'gather_with_grad', 'DINOLoss', 'PatchDistillationLoss', 'DiceCELoss']

@@ -1,0 +1,52 @@
+# BCV (Multi-Atlas Labeling Beyond the Cranial Vault, MICCAI 2015): 30 labelled abdominal CTs,
+# background + 13 organs, with the datalist of UNETR / Swin-UNETR (dataset_0.json:
+# "training" 24 cases, "validation" 6; the BCV test labels are not public, so the test split
+# is the validation list). Layout under data_root: imagesTr/img00xx.nii.gz,
+# labelsTr/label00xx.nii.gz, dataset_0.json (paths relative to data_root).
+# UNETR's recipe: RAS, 1.5 x 1.5 x 2.0 mm, HU window [-175, 250] -> [0, 1], random 96^3 crops
+# centred on an organ or background voxel 1:1 (inside the body), random flips; inference with
+# 96^3 sliding windows, overlap 0.5, Gaussian blending.
+_base_ = ['../models/unimedi_vit_b_segmentor3d.py']
+
+data_root = 'data/bcv'
+classes = ('background', 'spleen', 'right_kidney', 'left_kidney', 'gallbladder', 'esophagus',
+           'liver', 'stomach', 'aorta', 'inferior_vena_cava', 'portal_and_splenic_vein',
+           'pancreas', 'right_adrenal_gland', 'left_adrenal_gland')
+roi = (96, 96, 96)
+spacing = (2.0, 1.5, 1.5)  # (D, H, W) = (z, y, x) in mm
+window = (37.5, 425.0)  # level, width: [-175, 250] HU
+train_pipeline = [
+    dict(type='LoadMedicalImage', modality='3d'),
+    dict(type='LoadMedicalMask'),
+    dict(type='Resample', spacing=spacing),
+    dict(type='HUWindow', windows=[window]),
+    dict(type='RandomCropByLabel', size=roi, pos=1, neg=1, image_threshold=0.0),
+    dict(type='RandomFlip', prob=0.1, axes=(0, 1, 2)),
+    dict(type='PackMedInputs'),
+]
+test_pipeline = [
+    dict(type='LoadMedicalImage', modality='3d'),
+    dict(type='LoadMedicalMask'),
+    dict(type='Resample', spacing=spacing),
+    dict(type='HUWindow', windows=[window]),
+    dict(type='PackMedInputs'),
+]
+dataset = dict(type='NiftiSegDataset', data_root=data_root, ann_file='dataset_0.json',
+               metainfo=dict(classes=classes))
+train_dataloader = dict(
+    batch_size=2, num_workers=4, persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(dataset, split='training', pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1, num_workers=2, persistent_workers=True,  # volumes differ in shape
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(dataset, split='validation', pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='SegDiceMetric')
+# add output_dir=... to write <case>_pred.nii.gz on each input file's grid
+test_evaluator = val_evaluator
+
+model = dict(decode_head=dict(num_classes=len(classes)),
+             infer_cfg=dict(roi_size=roi, sw_batch_size=4, overlap=0.5))

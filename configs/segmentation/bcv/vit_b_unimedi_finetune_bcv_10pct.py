@@ -1,0 +1,6 @@
+# 3D segmentation, fine-tuning of the encoder with the UNETR decoder, on
+# BCV (background + 13 abdominal organs),
+# 10 % of the training labels (a seeded draw; the list is written to
+# <work_dir>/sample_lists/train.txt).
+_base_ = ['./vit_b_unimedi_finetune_bcv_100pct.py']
+train_dataloader = dict(dataset=dict(data_fraction=0.1))

@@ -1,0 +1,21 @@
+# 3D segmentation: frozen encoder (only the UNETR decoder learns),
+# with the demo's tiny UniMedI encoder, on
+# the one real CT of ../shared/data/ct (6 organs; fitted and tested on that volume),
+# 100 % of the training labels. Naming: configs/segmentation/README.md.
+_base_ = [
+    '../../_base_/datasets/seg_ct_organs.py',
+    '../../_base_/schedules/seg3d_frozen.py',
+    '../../_base_/seg3d_runtime.py',
+]
+model = dict(frozen=True)
+# one volume: 1500 iterations on random crops, validation (= the test volume) every 250
+max_iters = 1500
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=50, end=max_iters, eta_min=1e-6),
+]
+train_cfg = dict(max_iters=max_iters, val_interval=250)
+default_hooks = dict(checkpoint=dict(interval=250))
+# the prediction as NIfTI on the input file's grid (work dir of tools/train.py's default)
+test_evaluator = dict(type='SegDiceMetric',
+                      output_dir='work_dirs/{{fileBasenameNoExtension}}/predictions')

@@ -1,0 +1,9 @@
+# Frozen encoder (neck and UPerHead trained) with the demo's tiny UniMedI encoder on the
+# chest phantom radiographs (7 findings + background), 100 % of the training labels. Naming:
+# configs/segmentation/README.md.
+_base_ = [
+    '../../_base_/datasets/seg_phantom2d.py',
+    '../../_base_/schedules/seg2d_frozen_2k.py',
+    '../../_base_/seg2d_runtime.py',
+]
+model = dict(backbone=dict(frozen=True))

@@ -1,0 +1,9 @@
+# Fine-tuning (encoder, neck and UPerHead) with the UniMedI ViT-B/16 encoder on RSNA
+# pneumonia (boxes as masks), 100 % of the training labels. Naming:
+# configs/segmentation/README.md.
+_base_ = [
+    '../../_base_/datasets/seg_rsna.py',
+    '../../_base_/schedules/seg2d_finetune_20k.py',
+    '../../_base_/seg2d_runtime.py',
+]
+model = dict(backbone=dict(frozen=False))

@@ -1,0 +1,58 @@
+"""Write SIIM-ACR Pneumothorax masks and train / val / test lists (70 / 15 / 15).
+
+    python tools/data/prepare_siim.py --root data/siim
+
+Reads the Kaggle ``train-rle.csv`` (``ImageId, EncodedPixels``; ``-1`` = no pneumothorax;
+several rows of one image are unioned; column-major run-length encoding with relative
+starts) and the DICOM tree (``dicom-images-train/<study>/<series>/<ImageId>.dcm``, found by
+file name anywhere under it). Writes ``<out>/masks/<study>/<series>/<ImageId>.png`` (0
+background, 1 pneumothorax, the DICOM's size) and ``<out>/splits/{train,val,test}.txt``
+(``<study>/<series>/<ImageId>\\t<0|1>``): a seeded split by patient (DICOM PatientID),
+stratified by "has pneumothorax". The images stay DICOM: the pipeline reads them with
+their window (``configs/_base_/datasets/seg_siim.py``).
+"""
+from __future__ import annotations
+
+import argparse
+import os.path as osp
+import sys
+
+from unimedi.datasets.downstream_common import check_fractions
+from unimedi.datasets.seg2d_siim import SIIM_FRACTIONS, prepare_siim
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='SIIM-ACR train-rle.csv + DICOMs -> 0/1 mask PNGs and split lists')
+    parser.add_argument('--root', required=True, help='dataset folder (the data_root)')
+    parser.add_argument('--rle-csv', default='train-rle.csv',
+                        help='the Kaggle RLE table, absolute or relative to --root')
+    parser.add_argument('--dicom-dir', default='dicom-images-train',
+                        help='the DICOM tree, absolute or relative to --root')
+    parser.add_argument('--out', default=None,
+                        help='output folder (default: <root>/prepared)')
+    parser.add_argument('--fractions', nargs=3, type=float,
+                        default=list(SIIM_FRACTIONS.values()), metavar=('TRAIN', 'VAL', 'TEST'),
+                        help='fractions of the patients per split (default 0.7 0.15 0.15)')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the split')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    out = args.out or osp.join(args.root, 'prepared')
+    try:
+        report = prepare_siim(osp.join(args.root, args.rle_csv),
+                              osp.join(args.root, args.dicom_dir), out,
+                              fractions=check_fractions(args.fractions), seed=args.seed)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    print(report.format())
+    print(f'load with configs/_base_/datasets/seg_siim.py (data_root={args.root!r}, '
+          f'mask_dir and split_file under {out!r})')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
