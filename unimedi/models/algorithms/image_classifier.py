@@ -8,14 +8,14 @@ from mmengine.model import BaseModel
 
 from unimedi.registry import ENCODERS, HEADS, MODELS
 from ..data_preprocessors.med_data_preprocessor import restore_batch_order
-from ..encoders.checkpoint_loading import load_encoder_checkpoint
+from ..encoders.pretrained_encoder import PretrainedEncoderMixin
 
 MODALITIES = ('2d', '3d')
 POOLINGS = ('cls', 'mean', 'cls+mean')
 
 
 @MODELS.register_module()
-class ImageClassifier(BaseModel):
+class ImageClassifier(PretrainedEncoderMixin, BaseModel):
     """Classify 2D and 3D images with the shared ViT: linear probe or fine-tuning.
 
     Args:
@@ -47,27 +47,8 @@ class ImageClassifier(BaseModel):
         self.backbone = ENCODERS.build(backbone) if isinstance(backbone, dict) else backbone
         width = self.backbone.embed_dim * (2 if pooling == 'cls+mean' else 1)
         self.head = HEADS.build(dict(head, in_dim=width)) if isinstance(head, dict) else head
-        if isinstance(pretrained, str):
-            pretrained = dict(checkpoint=pretrained)
-        if pretrained is not None and not pretrained.get('checkpoint'):
-            raise ValueError(f'pretrained needs a "checkpoint" path, got {pretrained}')
-        self.pretrained = pretrained
         self.pooling = pooling
-        self.frozen = frozen
-        if frozen:
-            self.backbone.requires_grad_(False)
-
-    def init_weights(self) -> None:
-        """Initialise, then load the pre-trained encoder when ``pretrained`` is set."""
-        super().init_weights()
-        if self.pretrained is not None:
-            load_encoder_checkpoint(self.backbone, **self.pretrained)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if self.frozen:
-            self.backbone.eval()
-        return self
+        self.setup_pretrained_encoder(pretrained, frozen)
 
     # ------------------------------------------------------------------ features
     def _pool(self, out: dict) -> torch.Tensor:

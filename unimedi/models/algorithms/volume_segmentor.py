@@ -10,7 +10,7 @@ from monai.inferers import sliding_window_inference
 
 from unimedi.registry import ENCODERS, HEADS, LOSSES, MODELS
 from ..data_preprocessors.med_data_preprocessor import restore_batch_order
-from ..encoders.checkpoint_loading import load_encoder_checkpoint
+from ..encoders.pretrained_encoder import PretrainedEncoderMixin
 
 INFER_DEFAULTS = dict(roi_size=None, sw_batch_size=1, overlap=0.25, mode='gaussian',
                       pad_value='min')
@@ -24,7 +24,7 @@ def default_out_indices(depth: int) -> tuple[int, ...]:
 
 
 @MODELS.register_module()
-class VolumeSegmentor(BaseModel):
+class VolumeSegmentor(PretrainedEncoderMixin, BaseModel):
     """Segment CT volumes with the (pre-trained) ``UnifiedViT`` and a ``UNETRDecoder``.
 
     Training crops go through the whole network; at test time (``predict``) MONAI's
@@ -82,14 +82,7 @@ class VolumeSegmentor(BaseModel):
         self.decode_head = decode_head
         self.num_classes = self.decode_head.num_classes
         self.loss_module = LOSSES.build(loss or dict(type='DiceCELoss'))
-        if isinstance(pretrained, str):
-            pretrained = dict(checkpoint=pretrained)
-        if pretrained is not None and not pretrained.get('checkpoint'):
-            raise ValueError(f'pretrained needs a "checkpoint" path, got {pretrained}')
-        self.pretrained = pretrained
-        self.frozen = frozen
-        if frozen:
-            self.backbone.requires_grad_(False)
+        self.setup_pretrained_encoder(pretrained, frozen)
         self.infer_cfg = self._check_infer_cfg(infer_cfg or {})
 
     def _check_infer_cfg(self, cfg: dict) -> dict:
@@ -112,18 +105,6 @@ class VolumeSegmentor(BaseModel):
             raise ValueError(f"infer_cfg.pad_value must be 'min' or a number, got "
                              f"{cfg['pad_value']!r}")
         return cfg
-
-    def init_weights(self) -> None:
-        """Initialise, then load the pre-trained encoder when ``pretrained`` is set."""
-        super().init_weights()
-        if self.pretrained is not None:
-            load_encoder_checkpoint(self.backbone, **self.pretrained)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if self.frozen:
-            self.backbone.eval()
-        return self
 
     # ------------------------------------------------------------------ network
     @staticmethod

@@ -8,7 +8,7 @@ import torch
 from mmengine.model import BaseModule
 
 from unimedi.registry import ENCODERS, MODELS
-from .checkpoint_loading import load_encoder_checkpoint
+from .pretrained_encoder import PretrainedEncoderMixin
 
 
 def evenly_spaced_blocks(depth: int, count: int = 4) -> tuple[int, ...]:
@@ -18,7 +18,7 @@ def evenly_spaced_blocks(depth: int, count: int = 4) -> tuple[int, ...]:
 
 
 @MODELS.register_module()
-class ViTSegBackbone(BaseModule):
+class ViTSegBackbone(PretrainedEncoderMixin, BaseModule):
     """Feature maps of intermediate ViT blocks, for mmseg's ``EncoderDecoder``.
 
     Each map is the output of one transformer block (the residual stream, before the
@@ -44,6 +44,8 @@ class ViTSegBackbone(BaseModule):
             only the neck and decode head learn.
     """
 
+    encoder_attr = 'encoder'
+
     def __init__(self, encoder: dict | torch.nn.Module, out_indices: Sequence[int] | None = None,
                  modality: str = '2d', pretrained: str | dict | None = None,
                  frozen: bool = False, init_cfg=None):
@@ -62,14 +64,7 @@ class ViTSegBackbone(BaseModule):
                              f'got {out_indices}')
         self.out_indices = tuple(i % depth for i in out_indices)
         self.modality = modality
-        if isinstance(pretrained, str):
-            pretrained = dict(checkpoint=pretrained)
-        if pretrained is not None and not pretrained.get('checkpoint'):
-            raise ValueError(f'pretrained needs a "checkpoint" path, got {pretrained}')
-        self.pretrained = pretrained
-        self.frozen = frozen
-        if frozen:
-            self.encoder.requires_grad_(False)
+        self.setup_pretrained_encoder(pretrained, frozen)
 
     @property
     def embed_dim(self) -> int:
@@ -79,18 +74,6 @@ class ViTSegBackbone(BaseModule):
     @property
     def in_channels(self) -> int:
         return self.encoder.tokenizers[self.modality].in_channels
-
-    def init_weights(self) -> None:
-        """Initialise, then load the pre-trained encoder when ``pretrained`` is set."""
-        super().init_weights()
-        if self.pretrained is not None:
-            load_encoder_checkpoint(self.encoder, **self.pretrained)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if self.frozen:
-            self.encoder.eval()
-        return self
 
     def _match_channels(self, x: torch.Tensor) -> torch.Tensor:
         channels = x.shape[1]
