@@ -9,6 +9,7 @@ from .phantom_dataset import PhantomDataset
 from .phantom_seg3d import PhantomSeg3DDataset
 from .readers import MedicalImage, MedicalImageError, read_medical_image
 from .rsna_pneumonia import RSNAPneumoniaDataset
+from .samplers import ModalityRatioBatchSampler
 from .seg2d_image_folder import SegImageFolderDataset
 from .seg2d_phantom import PhantomSeg2DDataset
 from .subsets import stratified_fraction
@@ -20,5 +21,5 @@ __all__ = [
     'stratified_fraction', 'CCCIIDataset', 'CheXpertDataset', 'COVIDxDataset',
     'ImageFolderDataset', 'RSNAPneumoniaDataset', 'NiftiSegDataset', 'NiftiSegFolderDataset',
     'BCV_CLASSES', 'PhantomSeg3DDataset',
-    'SegImageFolderDataset', 'PhantomSeg2DDataset'
+    'SegImageFolderDataset', 'PhantomSeg2DDataset', 'ModalityRatioBatchSampler'
 ]
