@@ -82,6 +82,24 @@ def test_temperature_receives_gradient():
     assert image.grad.abs().sum() > 0
 
 
+def test_info_nce_groups_keep_negatives_within_a_group():
+    """With groups, the loss is each group's own InfoNCE, weighted by the group's size."""
+    rng = np.random.default_rng(2)
+    image = _unit(rng.normal(size=(7, 5)))
+    text = _unit(image + rng.normal(scale=0.7, size=(7, 5)))
+    groups = torch.tensor([0, 0, 0, 0, 1, 1, 1])
+    loss = InfoNCELoss(init_temperature=0.1)
+    value = loss(torch.tensor(image), torch.tensor(text), groups=groups).item()
+    first = _info_nce_by_hand(image[:4], text[:4], 10.0)
+    second = _info_nce_by_hand(image[4:], text[4:], 10.0)
+    assert value == pytest.approx((4 * first + 3 * second) / 7, rel=1e-6)
+    # one group for all: the plain loss
+    same = loss(torch.tensor(image), torch.tensor(text), groups=torch.zeros(7, dtype=torch.long))
+    assert same.item() == pytest.approx(_info_nce_by_hand(image, text, 10.0), rel=1e-6)
+    with pytest.raises(ValueError, match='groups must have shape'):
+        loss(torch.tensor(image), torch.tensor(text), groups=groups[:3])
+
+
 def test_info_nce_shape_mismatch_raises():
     with pytest.raises(ValueError, match='same shape'):
         InfoNCELoss()(torch.randn(4, 8), torch.randn(3, 8))

@@ -179,6 +179,24 @@ def test_loss_weights_scale_the_losses():
         assert scaled[name].item() == pytest.approx(weight * base[name].item(), rel=1e-4)
 
 
+def test_modality_negatives_pass_the_modality_groups_to_the_loss():
+    model = _build(contrastive_negatives='modality', loss_weights=dict(icl=0.0, pcl=0.0)).train()
+    seen = {}
+    original = model.contrastive_loss.forward
+
+    def spy(image, text, groups=None):
+        seen['groups'] = groups
+        return original(image, text, groups=groups)
+
+    model.contrastive_loss.forward = spy
+    losses, data = _loss(model)  # 3 radiographs, then 2 CTs
+    assert seen['groups'].tolist() == [0, 0, 0, 1, 1]
+    assert [s.modality for s in data['data_samples']] == ['2d', '2d', '2d', '3d', '3d']
+    assert torch.isfinite(losses['loss_vl'])
+    with pytest.raises(ValueError, match="contrastive_negatives must be 'batch' or 'modality'"):
+        _build(contrastive_negatives='all')
+
+
 def test_unknown_loss_weight_raises():
     with pytest.raises(ValueError, match='loss_weights keys'):
         _build(loss_weights=dict(vl=1.0, mlm=1.0))

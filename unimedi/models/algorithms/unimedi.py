@@ -48,6 +48,10 @@ class UniMedI(BaseModel):
         selection_attention_layers: average the teacher's [CLS] attention used for slice
             selection and attentive masking over the last N blocks only; ``None`` (the
             paper) averages over all blocks.
+        contrastive_negatives: ``'batch'`` (the paper: every report of the batch is a
+            negative, 2D and 3D alike) or ``'modality'`` (radiographs only against
+            radiograph reports, CTs against CT reports, so the wording of a modality's
+            reports cannot separate a pair on its own).
         zero_shot_prompts: ``{class: {'positive': [...], 'negative': [...]}}`` for
             zero-shot scores in ``predict`` (see :meth:`zero_shot_scores`).
         data_preprocessor: ``MedDataPreprocessor`` config (with the text tokenizer).
@@ -60,6 +64,7 @@ class UniMedI(BaseModel):
                  slice_selector: dict | None = None, token_masker: dict | None = None,
                  loss_weights: dict | None = None,
                  selection_attention_layers: int | None = None,
+                 contrastive_negatives: str = 'batch',
                  zero_shot_prompts: dict | None = None,
                  data_preprocessor: dict | None = None, init_cfg=None):
         # built here, so that the model also builds outside a runner's default scope
@@ -95,6 +100,10 @@ class UniMedI(BaseModel):
         self.teacher.requires_grad_(False)
         self.zero_shot_prompts = zero_shot_prompts
         self.selection_attention_layers = selection_attention_layers
+        if contrastive_negatives not in ('batch', 'modality'):
+            raise ValueError("contrastive_negatives must be 'batch' or 'modality', got "
+                             f'{contrastive_negatives!r}')
+        self.contrastive_negatives = contrastive_negatives
 
     # ------------------------------------------------------------------ teacher
     @torch.no_grad()
@@ -213,9 +222,9 @@ class UniMedI(BaseModel):
         if inputs.get('text') is None:
             raise ValueError('UniMedI needs reports: configure a text_tokenizer in the data '
                              'preprocessor and a report for every sample')
-        cls_tokens, distill, log, targets = [], {}, {}, {}
+        cls_tokens, distill, log, targets, groups = [], {}, {}, {}, []
         start = 0
-        for modality in MODALITIES:
+        for group, modality in enumerate(MODALITIES):
             x = inputs.get(modality)
             if x is None:
                 continue
@@ -223,6 +232,7 @@ class UniMedI(BaseModel):
             start += x.shape[0]
             cls, losses, teacher_targets = self._student_teacher(x, modality, samples, log)
             cls_tokens.append(cls)
+            groups.append(torch.full((x.shape[0], ), group, device=x.device))
             for name, value in losses.items():
                 distill.setdefault(name, []).append(value * x.shape[0])
             for name, value in teacher_targets.items():
@@ -230,7 +240,11 @@ class UniMedI(BaseModel):
         self._update_centers(targets)
         image = self.image_projection(torch.cat(cls_tokens))
         text = self.encode_text(inputs['text'])
-        losses = dict(loss_vl=self.loss_weights['vl'] * self.contrastive_loss(image, text))
+        if self.contrastive_negatives == 'modality':
+            loss_vl = self.contrastive_loss(image, text, groups=torch.cat(groups))
+        else:
+            loss_vl = self.contrastive_loss(image, text)
+        losses = dict(loss_vl=self.loss_weights['vl'] * loss_vl)
         for name, values in distill.items():
             losses[f'loss_{name}'] = self.loss_weights[name] * torch.stack(values).sum() / start
         with torch.no_grad():

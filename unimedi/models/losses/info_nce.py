@@ -75,15 +75,27 @@ class InfoNCELoss(nn.Module):
         scale = self.logit_scale
         return scale * image @ all_text.t(), scale * text @ all_image.t(), offset
 
-    def forward(self, image: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+    def forward(self, image: torch.Tensor, text: torch.Tensor,
+                groups: torch.Tensor | None = None) -> torch.Tensor:
         """
         Args:
             image: ``(B, E)`` L2-normalised image embeddings.
             text: ``(B, E)`` L2-normalised report embeddings, row i pairs with image i.
+            groups: ``(B,)`` integer group of each pair (e.g. 0 for radiographs, 1 for
+                CTs), or ``None``. With groups, only pairs of the same group are negatives
+                of each other (across processes too).
         """
         if image.shape != text.shape:
             raise ValueError(f'image {tuple(image.shape)} and text {tuple(text.shape)} '
                              'embeddings must have the same shape')
         image_logits, text_logits, offset = self.logits(image, text)
         targets = torch.arange(image.shape[0], device=image.device) + offset
+        if groups is not None:
+            if groups.shape != (image.shape[0], ):
+                raise ValueError(f'groups must have shape ({image.shape[0]},), got '
+                                 f'{tuple(groups.shape)}')
+            all_groups = gather_with_grad(groups.to(image.dtype))[0] if self.gather else groups
+            other = groups.to(image.dtype)[:, None] != all_groups[None, :].to(image.dtype)
+            image_logits = image_logits.masked_fill(other, float('-inf'))
+            text_logits = text_logits.masked_fill(other, float('-inf'))
         return (F.cross_entropy(image_logits, targets) + F.cross_entropy(text_logits, targets)) / 2
