@@ -57,6 +57,12 @@ param_scheduler = [
          eta_min=1e-5),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+custom_hooks = [
+    dict(type='TeacherEMAHook', momentum=0.996, end_momentum=1.0),
+    # quality monitors (probe AUC, effective rank, DINO target entropies) in scalars.json
+    dict(type='FeatureQualityHook', dataset={{_base_.monitor_dataset}}, interval=250,
+         max_per_modality=300),
+]
 # log every 10 iterations = the log window, so every iteration is counted once
 default_hooks = dict(logger=dict(interval=10),
                      checkpoint=dict(interval=max_iters, by_epoch=False, max_keep_ckpts=1))

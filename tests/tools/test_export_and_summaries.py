@@ -67,3 +67,21 @@ def test_summarize_pretrain_log_phase_means(tmp_path):
     assert table[0]['i2t_acc'] is None
     with pytest.raises(SystemExit, match='scalars.json'):
         tool.load_scalars(str(tmp_path / 'missing'))
+
+
+def test_summarize_pretrain_log_monitor_table(tmp_path, capsys, monkeypatch):
+    run = tmp_path / '20260101_000000' / 'vis_data'
+    run.mkdir(parents=True)
+    rows = [{'monitor/student_2d_probe_auc': 0.55, 'monitor/center_norm': 0.0, 'step': 0},
+            dict(iter=10, loss_vl=2.0),
+            {'monitor/student_2d_probe_auc': 0.71, 'monitor/center_norm': 1.5, 'step': 10}]
+    (run / 'scalars.json').write_text('\n'.join(json.dumps(r) for r in rows))
+    tool = _load_tool('tools/analysis/summarize_pretrain_log.py')
+    names, table = tool.monitor_table(tool.load_rows(str(tmp_path)))
+    assert names == ['student_2d_probe_auc', 'center_norm']
+    assert [r['step'] for r in table] == [0, 10]
+    assert table[1]['student_2d_probe_auc'] == 0.71
+    monkeypatch.setattr(sys, 'argv', ['x', str(tmp_path), '--phases', '1'])
+    tool.main()
+    out = capsys.readouterr().out
+    assert 'quality monitors' in out and '0.710' in out and '1.500' in out

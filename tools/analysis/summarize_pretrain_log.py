@@ -1,5 +1,6 @@
 """Summarise a pre-training log by phases: losses, in-batch accuracy, and the precision of
-the selected CT slices beside chance.
+the selected CT slices beside chance; then the quality monitors (``FeatureQualityHook``)
+at every step they were measured.
 
     python tools/analysis/summarize_pretrain_log.py work_dirs/vit_tiny_pretrain_phantom [--phases 4]
 
@@ -21,13 +22,30 @@ def parse_args():
     return parser.parse_args()
 
 
-def load_scalars(work_dir: str) -> list[dict]:
+def load_rows(work_dir: str) -> list[dict]:
+    """Every row of the latest run's ``scalars.json``."""
     runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     if not runs:
         raise SystemExit(f'{work_dir}: no */vis_data/scalars.json (not a training work dir?)')
     with open(runs[-1]) as f:
-        rows = [json.loads(line) for line in f if line.strip()]
-    return [r for r in rows if 'loss_vl' in r]
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def load_scalars(work_dir: str) -> list[dict]:
+    """The training rows (those with ``loss_vl``)."""
+    return [r for r in load_rows(work_dir) if 'loss_vl' in r]
+
+
+def monitor_table(rows: list[dict]) -> tuple[list[str], list[dict]]:
+    """The monitor names (``monitor/`` dropped) and one row per measured step."""
+    measured = [r for r in rows if any(k.startswith('monitor/') for k in r)]
+    names: dict[str, None] = {}
+    for row in measured:
+        names.update({k[len('monitor/'):]: None for k in row if k.startswith('monitor/')})
+    table = [dict(step=r.get('step', r.get('iter')),
+                  **{k[len('monitor/'):]: v for k, v in r.items() if k.startswith('monitor/')})
+             for r in measured]
+    return list(names), table
 
 
 def summarise(rows: list[dict], phases: int) -> list[dict]:
@@ -46,13 +64,28 @@ def summarise(rows: list[dict], phases: int) -> list[dict]:
     return out
 
 
+def print_monitors(rows: list[dict]) -> None:
+    names, table = monitor_table(rows)
+    if not table:
+        return
+    print('\nquality monitors (FeatureQualityHook):')
+    width = max(len(n) for n in names)
+    print(f'{"step":>{width}}  ' + '  '.join(f'{r["step"]:>8}' for r in table))
+    for name in names:
+        cells = [f'{r[name]:>8.3f}' if isinstance(r.get(name), (int, float)) else f'{"-":>8}'
+                 for r in table]
+        print(f'{name:>{width}}  ' + '  '.join(cells))
+
+
 def main():
     args = parse_args()
-    table = summarise(load_scalars(args.work_dir), args.phases)
+    rows = load_rows(args.work_dir)
+    table = summarise([r for r in rows if 'loss_vl' in r], args.phases)
     print(f'{"iters":>10}  ' + '  '.join(f'{k:>10}' for k in KEYS))
     for row in table:
         cells = [f'{row[k]:>10.4f}' if row[k] is not None else f'{"-":>10}' for k in KEYS]
         print(f'{row["iters"]:>10}  ' + '  '.join(cells))
+    print_monitors(rows)
 
 
 if __name__ == '__main__':

@@ -34,6 +34,9 @@ val_dataloader = dict(
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(dataset, split='test', pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# The labelled set FeatureQualityHook probes while pre-training: the downstream training
+# split (never the test split), read with the test pipeline.
+monitor_dataset = dict(dataset, split='train', require_report=False, pipeline=test_pipeline)
 val_evaluator = [
     dict(type='RetrievalRecall', ks=(1, 5, 10)),
     dict(type='MultiLabelAUC', prefix='zero_shot'),
