@@ -10,6 +10,7 @@ crops of the CTs) instead of its two real datasets.
 """
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from pathlib import Path
@@ -80,6 +81,10 @@ def tiny_config(rel_path: str, data_root: Path, work_dir: Path, max_iters: int =
         if cfg.get(key):
             options[key] = _loader_overrides(cfg, key, data_root)
     cfg.merge_from_dict(options)
+    for hook in cfg.get('custom_hooks', []):  # the quality monitor reads the phantoms too
+        if hook.get('type') == 'FeatureQualityHook':
+            hook.update(dataset=dict(hook['dataset'], data_root=str(data_root)), interval=1,
+                        folds=2, max_per_modality=8)
     return cfg
 
 
@@ -136,6 +141,13 @@ def test_config_trains_two_iterations(rel_path, phantom_root, tmp_path):
         values = _history(runner, key)
         assert len(values) == 2, f'{rel_path}: {key} history {values}'
         assert all(math.isfinite(float(v)) for v in values), f'{rel_path}: {key} = {values}'
+
+    monitors = [h for h in cfg.get('custom_hooks', []) if h['type'] == 'FeatureQualityHook']
+    if monitors:  # measured at the initialisation and after each of the two iterations
+        scalars = next(work_dir.glob('*/vis_data/scalars.json')).read_text().splitlines()
+        steps = [row['step'] for row in map(json.loads, scalars)
+                 if 'monitor/student_2d_rank' in row]
+        assert steps == [0, 1, 2], f'{rel_path}: monitor steps {steps}'
 
     checkpoint_path = work_dir / 'iter_2.pth'
     assert checkpoint_path.is_file(), sorted(p.name for p in work_dir.iterdir())

@@ -25,9 +25,9 @@ PHANTOMS = dict(type='PhantomDataset', num_3d=12, num_2d=14, seed=3, pipeline=PI
                                  xray_volume_spacing=(14.0, 24.0, 14.0), xray_size=(32, 32)))
 
 
-def _model(distill: bool = True):
+def _model(distill: bool = True, **overrides):
     torch.manual_seed(0)
-    return MODELS.build(dict(
+    return MODELS.build(dict(overrides,
         type='UniMedI',
         vision_encoder=dict(type='UnifiedViT', arch=dict(embed_dim=32, depth=1, num_heads=2),
                             tokenizers={'2d': dict(type='PatchEmbed2D', patch_size=8,
@@ -66,6 +66,18 @@ def test_measure_gives_every_value_for_both_encoders_and_modalities():
     assert values['monitor/center_norm'] == 0.0  # no training step yet
     # teacher == student at initialisation: the same features, the same rank
     assert values['monitor/teacher_2d_rank'] == pytest.approx(values['monitor/student_2d_rank'])
+
+
+def test_one_centre_norm_per_modality_with_modality_centres():
+    hook = FeatureQualityHook(dataset=PHANTOMS, folds=2, max_per_modality=6)
+    model = _model(distill_centers='modality')
+    with torch.no_grad():
+        model.cls_distill_loss.center[1].fill_(0.5)
+    values = hook.measure(model)
+    assert 'monitor/center_norm' not in values
+    assert values['monitor/center_norm_2d'] == 0.0
+    assert values['monitor/center_norm_3d'] == pytest.approx(0.5 * math.sqrt(24))
+    assert 'monitor/teacher_3d_dino_entropy' in values
 
 
 def test_no_distillation_values_without_a_distillation_loss():

@@ -135,6 +135,28 @@ def test_dino_loss_matches_formula_and_updates_centre_in_train_mode():
     np.testing.assert_allclose(loss.center.numpy(), new_center, rtol=1e-5, atol=1e-6)
 
 
+def test_dino_centres_per_group_are_used_and_updated_apart():
+    rng = np.random.default_rng(4)
+    loss = DINOLoss(out_dim=5, num_centers=2)
+    centers = rng.normal(scale=0.3, size=(2, 5))
+    loss.center.copy_(torch.tensor(centers))
+    student, teacher = rng.normal(size=(3, 5)), rng.normal(size=(3, 5))
+    value = loss(torch.tensor(student), torch.tensor(teacher), group=1)
+    expected = _dino_by_hand(student, teacher, centers[1:], 0.04, 0.1).mean()
+    assert value.item() == pytest.approx(expected, rel=1e-5)
+    # only the centre of group 1 moved
+    np.testing.assert_allclose(loss.center[0].numpy(), centers[0], rtol=1e-6)
+    np.testing.assert_allclose(loss.center[1].numpy(), 0.9 * centers[1] + 0.1 * teacher.mean(0),
+                               rtol=1e-5, atol=1e-6)
+    patch = PatchDistillationLoss(out_dim=5, num_centers=2)
+    patch(torch.tensor(student), torch.tensor(teacher), group=0)
+    assert patch.center[1].abs().sum() == 0 and patch.center[0].abs().sum() > 0
+    with pytest.raises(ValueError, match='out of range'):
+        loss(torch.tensor(student), torch.tensor(teacher), group=2)
+    with pytest.raises(ValueError, match='num_centers'):
+        DINOLoss(out_dim=5, num_centers=0)
+
+
 def test_dino_centre_frozen_in_eval_mode():
     loss = DINOLoss(out_dim=5).eval()
     loss.center.fill_(0.25)

@@ -197,6 +197,23 @@ def test_modality_negatives_pass_the_modality_groups_to_the_loss():
         _build(contrastive_negatives='all')
 
 
+def test_modality_centres_follow_each_modality_teacher_outputs():
+    model = _build(distill_centers='modality').train()
+    assert model.cls_distill_loss.center.shape == (2, 64)
+    assert model.patch_distill_loss.center.shape == (2, 64)
+    data = model.data_preprocessor(_batch(), training=True)
+    with torch.no_grad():
+        expected = [model.teacher['head'](model.teacher_pass(data['inputs'][m], m)['cls'])
+                    .mean(0) * (1 - 0.9) for m in ('2d', '3d')]
+    model(**data, mode='loss')
+    for group, mean in enumerate(expected):  # each centre: 0.9 * 0 + 0.1 * its batch mean
+        torch.testing.assert_close(model.cls_distill_loss.center[group], mean)
+    shared = _build().train()
+    assert shared.cls_distill_loss.center.shape == (1, 64)
+    with pytest.raises(ValueError, match="distill_centers must be 'shared' or 'modality'"):
+        _build(distill_centers='per_sample')
+
+
 def test_unknown_loss_weight_raises():
     with pytest.raises(ValueError, match='loss_weights keys'):
         _build(loss_weights=dict(vl=1.0, mlm=1.0))

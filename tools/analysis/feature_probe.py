@@ -10,8 +10,13 @@ Images come from ``--data-root``'s manifest (default: the phantoms) through the 
 of it, the same draw as ``data_fraction`` in the classification configs) fits one logistic
 regression per class, ``val`` chooses its regularisation and ``test`` scores it (macro AUC).
 Features are the encoder's final [CLS] token (``--encoders student``: the exported
-``vision_encoder``; ``teacher``: the EMA teacher; a random init is probed as a student). ``--raw-pixels`` probes the images
-themselves, box-averaged to ``--pixel-size`` (2D) / ``--voxel-size`` (3D).
+``vision_encoder``; ``teacher``: the EMA teacher; a random init is probed as a student).
+``--raw-pixels`` probes the images themselves, box-averaged to ``--pixel-size`` (2D) /
+``--voxel-size`` (3D).
+
+``--dataset-config`` probes the data of a classification config instead (its train / val /
+test datasets and pipelines, e.g. the real pneumonia radiographs); where its val and test
+sets are the same, the regularisation is chosen by cross-validation on the training labels.
 """
 import argparse
 import json
@@ -43,6 +48,8 @@ def parse_args(argv=None):
                         help='label fractions in percent')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
                         help='fraction seeds (the draw of the labelled subset)')
+    parser.add_argument('--dataset-config',
+                        help='take the datasets of this classification config instead')
     parser.add_argument('--data-root', default='data/phantoms')
     parser.add_argument('--ann-file', default='manifest.jsonl')
     parser.add_argument('--batch-size', type=int, default=32)
@@ -52,18 +59,37 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def load_split(cfg, args, split: str, modality: str) -> tuple[list, np.ndarray]:
-    """The packed samples and the ``(N, K)`` labels of one split and modality."""
-    from unimedi.registry import DATASETS
+def phantom_split(cfg, args, split: str, modality: str) -> dict:
+    """The dataset config of one split and modality of a manifest (the phantoms)."""
     classes = cfg.get('classes') or cfg.test_dataloader.dataset.get('metainfo', {}).get(
         'classes')
-    dataset = DATASETS.build(dict(type='ImageReportDataset', data_root=args.data_root,
-                                  ann_file=args.ann_file, split=split, modalities=(modality, ),
-                                  require_report=False, metainfo=dict(classes=classes),
-                                  pipeline=cfg.test_pipeline))
+    return dict(type='ImageReportDataset', data_root=args.data_root, ann_file=args.ann_file,
+                split=split, modalities=(modality, ), require_report=False,
+                metainfo=dict(classes=classes), pipeline=cfg.test_pipeline)
+
+
+def load_split(dataset_cfg: dict) -> tuple[list, np.ndarray]:
+    """The packed samples and ``(N, K)`` labels (a class index becomes one-hot)."""
+    from unimedi.registry import DATASETS
+    dataset = DATASETS.build(dataset_cfg)
     items = [dataset[i] for i in range(len(dataset))]
-    labels = np.stack([item['data_samples'].gt_label.numpy() for item in items])
-    return items, labels
+    labels = [item['data_samples'].gt_label.numpy().reshape(-1) for item in items]
+    if all(label.size == 1 for label in labels):  # multi-class: one column per class
+        count = len(dataset.metainfo.get('classes') or ()) or int(max(labels)) + 1
+        labels = [np.eye(count)[int(label[0])] for label in labels]
+    return items, np.stack(labels)
+
+
+def dataset_splits(cfg, args) -> dict:
+    """``{name: {split: dataset config or None}}`` to probe (one entry per modality)."""
+    if not args.dataset_config:
+        return {m: {s: phantom_split(cfg, args, s, m) for s in ('train', 'val', 'test')}
+                for m in args.modalities}
+    data_cfg = Config.fromfile(args.dataset_config)
+    splits = {s: data_cfg[f'{s}_dataloader']['dataset'] for s in ('train', 'val', 'test')}
+    if splits['val'] == splits['test']:
+        splits['val'] = None  # no third split: choose C on the training labels
+    return {osp.splitext(osp.basename(args.dataset_config))[0]: splits}
 
 
 @torch.no_grad()
@@ -98,9 +124,9 @@ def probe_table(features: dict, labels: dict, fractions, seeds) -> dict:
         rows = dict(macro=[], per_class=[], C=[])
         for seed in (seeds if percent < 100 else seeds[:1]):
             subset = stratified_fraction(labels['train'], percent / 100.0, seed)
+            val = (features['val'], labels['val']) if 'val' in features else None
             result = linear_probe_auc((features['train'][subset], labels['train'][subset]),
-                                      (features['val'], labels['val']),
-                                      (features['test'], labels['test']))
+                                      val, (features['test'], labels['test']))
             rows['macro'].append(result['macro'])
             rows['per_class'].append(result['per_class'])
             rows['C'].append(result['C'])
@@ -135,9 +161,10 @@ def main(argv=None):
     models = {name: build_model(cfg, path, args.init_seed) for name, path in sources.items()}
     reference = next(iter(models.values())) if models else build_model(cfg, None, 0)
     results = {}
-    for modality in args.modalities:
-        splits = {s: load_split(cfg, args, s, modality) for s in ('train', 'val', 'test')}
+    for split_cfgs in dataset_splits(cfg, args).values():
+        splits = {s: load_split(c) for s, c in split_cfgs.items() if c is not None}
         labels = {s: splits[s][1] for s in splits}
+        modality = splits['train'][0][0]['data_samples'].modality
         images = {s: images_of(reference, splits[s][0], modality, args.batch_size)
                   for s in splits}
         feature_sets = {}
@@ -164,8 +191,9 @@ def main(argv=None):
 
 def print_table(modality, rows, sizes):
     fractions = list(next(iter(rows.values())))
+    sizes = ' / '.join(f'{s} {n}' for s, n in sizes.items())
     print(f'\n{modality}: linear-probe macro AUC on the test split (mean +- std over fraction '
-          f'seeds; train / val / test = {sizes["train"]} / {sizes["val"]} / {sizes["test"]})')
+          f'seeds; {sizes})')
     print(f'{"features":>24}  ' + '  '.join(f'{p + "%":>15}' for p in fractions))
     for name, table in rows.items():
         cells = [f'{np.mean(table[p]["macro"]):.3f} +- {np.std(table[p]["macro"]):.3f}'

@@ -154,30 +154,54 @@ def _macro(per_class):
     return float(np.mean(valid)) if valid else float('nan')
 
 
-def linear_probe_auc(train: tuple, val: tuple, test: tuple,
+def _cv_macro(x, y, C, folds=3, seed=0):
+    """Macro AUC of out-of-fold scores on the training set itself (classes with fewer than
+    ``folds`` positives or negatives are left out)."""
+    per_class = []
+    for column in y.T:
+        if min(column.sum(), len(column) - column.sum()) < folds:
+            continue
+        scores = np.zeros(len(column))
+        fold_of = _fold_ids(column, folds, seed)
+        for fold in range(folds):
+            held = fold_of == fold
+            scores[held] = _fit_scores(x[~held], column[~held], (x[held], ), C)[0]
+        per_class.append(roc_auc(scores, column))
+    return _macro(per_class)
+
+
+def linear_probe_auc(train: tuple, val: tuple | None, test: tuple,
                      Cs: tuple = (0.01, 0.1, 1.0, 10.0)) -> dict:
     """A linear probe on frozen features: logistic regression per class, the inverse
-    regularisation ``C`` chosen by the validation macro AUC, scored on the test set.
+    regularisation ``C`` chosen by the validation macro AUC (or, with ``val=None``, by
+    3-fold cross-validation on the training set), scored on the test set.
 
     Args:
-        train, val, test: ``(features (N, C), multi-hot labels (N, K))`` each.
+        train, val, test: ``(features (N, C), multi-hot labels (N, K))`` each; ``val`` may
+            be ``None`` (datasets without a third split).
         Cs: the ``C`` values tried.
 
     Returns:
         ``{'macro': test macro AUC, 'per_class': [...], 'C': the chosen C, 'val_macro': ...}``
         (test classes with a single label value are ``nan`` and left out of the mean).
     """
-    (train_x, train_y), (val_x, val_y), (test_x, test_y) = (
-        (np.asarray(x, dtype=np.float64), np.asarray(y).round().astype(int))
-        for x, y in (train, val, test))
-    best = None
+    def arrays(pair):
+        return np.asarray(pair[0], dtype=np.float64), np.asarray(pair[1]).round().astype(int)
+
+    (train_x, train_y), (test_x, test_y) = arrays(train), arrays(test)
+    val_x, val_y = arrays(val) if val is not None else (None, None)
+    results = []
     for C in Cs:
-        val_auc, test_auc = [], []
+        test_auc, val_auc = [], []
         for k in range(train_y.shape[1]):
-            val_scores, test_scores = _fit_scores(train_x, train_y[:, k], (val_x, test_x), C)
-            val_auc.append(roc_auc(val_scores, val_y[:, k]))
-            test_auc.append(roc_auc(test_scores, test_y[:, k]))
-        val_macro = _macro(val_auc)
-        if best is None or val_macro > best['val_macro']:
-            best = dict(macro=_macro(test_auc), per_class=test_auc, C=C, val_macro=val_macro)
-    return best
+            evals = (test_x, ) if val is None else (test_x, val_x)
+            scores = _fit_scores(train_x, train_y[:, k], evals, C)
+            test_auc.append(roc_auc(scores[0], test_y[:, k]))
+            if val is not None:
+                val_auc.append(roc_auc(scores[1], val_y[:, k]))
+        val_macro = _macro(val_auc) if val is not None else _cv_macro(train_x, train_y, C)
+        results.append(dict(macro=_macro(test_auc), per_class=test_auc, C=C,
+                            val_macro=val_macro))
+    scored = [r for r in results if not np.isnan(r['val_macro'])]
+    # nothing to choose on (e.g. 1 % labels): the middle of the grid
+    return max(scored, key=lambda r: r['val_macro']) if scored else results[len(results) // 2]

@@ -26,7 +26,8 @@ class FeatureQualityHook(Hook):
       targets and the entropy of their batch mean (teacher: centred, teacher temperature;
       student: its own temperature), when the model distils on [CLS];
 
-    and ``center_norm``, the norm of the [CLS] distillation centre. Values go to
+    and ``center_norm``, the norm of the [CLS] distillation centre (``center_norm_2d`` /
+    ``_3d`` with one centre per modality). Values go to
     ``scalars.json`` as ``monitor/<encoder>_<modality>_<name>`` (with ``step`` = the
     iteration) and to the log. The first measurement is taken before training, i.e. at the
     initialisation: the baseline every later value is read against.
@@ -128,12 +129,20 @@ class FeatureQualityHook(Hook):
                         head_path, temp_key = self.heads[name]
                         with torch.no_grad():
                             logits = model.get_submodule(head_path)(feats.to(device)).cpu()
-                        center = distill.center.cpu() if temp_key == 'teacher_temp' else 0.0
+                        center = 0.0
+                        if temp_key == 'teacher_temp':  # one centre, or one per modality
+                            rows = distill.center.cpu()
+                            center = rows[MODALITIES.index(modality)] if len(rows) > 1 else rows
                         row, spread = target_entropy(logits, center, getattr(distill, temp_key))
                         values[f'{key}_dino_entropy'] = row
                         values[f'{key}_dino_spread'] = spread
             if distill is not None:
-                values['monitor/center_norm'] = float(distill.center.norm())
+                norms = distill.center.norm(dim=-1).tolist()
+                if len(norms) == 1:
+                    values['monitor/center_norm'] = norms[0]
+                else:
+                    values.update({f'monitor/center_norm_{m}': v
+                                   for m, v in zip(MODALITIES, norms)})
         finally:
             model.train(was_training)
         return values

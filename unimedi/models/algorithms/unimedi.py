@@ -52,6 +52,10 @@ class UniMedI(BaseModel):
             negative, 2D and 3D alike) or ``'modality'`` (radiographs only against
             radiograph reports, CTs against CT reports, so the wording of a modality's
             reports cannot separate a pair on its own).
+        distill_centers: ``'shared'`` (one DINO centre for every teacher output, as DINO)
+            or ``'modality'`` (one centre for radiographs, one for CTs: with a shared
+            centre the teacher can collapse one modality onto a single prototype while
+            the other keeps the mean of the centre in check).
         zero_shot_prompts: ``{class: {'positive': [...], 'negative': [...]}}`` for
             zero-shot scores in ``predict`` (see :meth:`zero_shot_scores`).
         data_preprocessor: ``MedDataPreprocessor`` config (with the text tokenizer).
@@ -65,6 +69,7 @@ class UniMedI(BaseModel):
                  loss_weights: dict | None = None,
                  selection_attention_layers: int | None = None,
                  contrastive_negatives: str = 'batch',
+                 distill_centers: str = 'shared',
                  zero_shot_prompts: dict | None = None,
                  data_preprocessor: dict | None = None, init_cfg=None):
         # built here, so that the model also builds outside a runner's default scope
@@ -87,11 +92,16 @@ class UniMedI(BaseModel):
         dino_head = dict(dino_head or dict(type='DINOHead', out_dim=8192), in_dim=vision_dim)
         self.dino_head = HEADS.build(dino_head)
         out_dim = self.dino_head.out_dim
+        if distill_centers not in ('shared', 'modality'):
+            raise ValueError("distill_centers must be 'shared' or 'modality', got "
+                             f'{distill_centers!r}')
+        self.distill_centers = distill_centers
+        centers = dict(out_dim=out_dim, num_centers=2 if distill_centers == 'modality' else 1)
         self.cls_distill_loss = None if cls_distill_loss is None and weights['icl'] == 0 else \
-            LOSSES.build(dict(cls_distill_loss or dict(type='DINOLoss'), out_dim=out_dim))
+            LOSSES.build(dict(cls_distill_loss or dict(type='DINOLoss'), **centers))
         self.patch_distill_loss = None if patch_distill_loss is None and weights['pcl'] == 0 \
             else LOSSES.build(dict(patch_distill_loss or dict(type='PatchDistillationLoss'),
-                                   out_dim=out_dim))
+                                   **centers))
         self.slice_selector = _build(SELECTORS, slice_selector) if slice_selector else None
         self.token_masker = _build(SELECTORS, token_masker) if token_masker else None
         # The EMA teacher: encoder and DINO head, never touched by the optimiser.
@@ -178,30 +188,45 @@ class UniMedI(BaseModel):
         mask = self.token_masker(attention) if self.token_masker is not None else None
         student = self.vision_encoder(x, modality, mask=mask, extra_tokens=extra)
         losses, targets = {}, {}
+        group = self.center_group(modality)
         if self.cls_distill_loss is not None and self.loss_weights['icl'] > 0:
             with torch.no_grad():
                 targets['icl'] = self.teacher['head'](teacher['cls'])
             losses['icl'] = self.cls_distill_loss(self.dino_head(student['cls']),
-                                                  targets['icl'], update_center=False)
+                                                  targets['icl'], update_center=False,
+                                                  group=group)
         if self.patch_distill_loss is not None and self.loss_weights['pcl'] > 0 \
                 and mask is not None:
             with torch.no_grad():
                 targets['pcl'] = self.teacher['head'](teacher['patch'][mask])
             losses['pcl'] = self.patch_distill_loss(self.dino_head(student['patch'][mask]),
-                                                    targets['pcl'], update_center=False)
+                                                    targets['pcl'], update_center=False,
+                                                    group=group)
         return student['cls'], losses, targets
 
+    def center_group(self, modality: str) -> int:
+        """The distillation centre a modality's teacher outputs are centred with."""
+        return MODALITIES.index(modality) if self.distill_centers == 'modality' else 0
+
     def _update_centers(self, targets: dict) -> None:
-        """One centre update per loss and step, over both modalities' teacher outputs
-        (one collective each, so ranks with different 2D / 3D mixes stay in step)."""
+        """One centre update per loss, centre and step, over the teacher outputs of the
+        modalities it centres (one collective each, in a fixed order, so ranks with
+        different 2D / 3D mixes stay in step).
+
+        Args:
+            targets: ``{loss name: {modality: (N, K) teacher logits}}``.
+        """
         if not self.training:
             return
         for name, loss in (('icl', self.cls_distill_loss), ('pcl', self.patch_distill_loss)):
             if loss is None or self.loss_weights[name] <= 0:
                 continue
-            rows = targets.get(name, [])
+            by_modality = targets.get(name, {})
             width = loss.center.shape[-1]
-            loss.update_center(torch.cat(rows) if rows else loss.center.new_zeros(0, width))
+            for group in range(loss.center.shape[0]):
+                rows = [v for m, v in by_modality.items() if self.center_group(m) == group]
+                loss.update_center(torch.cat(rows) if rows else loss.center.new_zeros(0, width),
+                                   group)
 
     # ------------------------------------------------------------------ modes
     def forward(self, inputs: dict, data_samples=None, mode: str = 'tensor'):
@@ -236,7 +261,7 @@ class UniMedI(BaseModel):
             for name, value in losses.items():
                 distill.setdefault(name, []).append(value * x.shape[0])
             for name, value in teacher_targets.items():
-                targets.setdefault(name, []).append(value)
+                targets.setdefault(name, {})[modality] = value
         self._update_centers(targets)
         image = self.image_projection(torch.cat(cls_tokens))
         text = self.encode_text(inputs['text'])
