@@ -78,3 +78,35 @@ def test_tool_end_to_end_on_phantoms(tmp_path, capsys):
             assert all(0.0 <= v <= 1.0 for v in rows['100']['macro'] if not np.isnan(v))
     with pytest.raises(SystemExit, match='nothing to probe'):
         tool.main([str(config), '--data-root', str(root)])
+
+
+def test_tool_on_a_classification_config_without_a_third_split(tmp_path, capsys):
+    """An image folder (val == test): C is chosen on the training labels; bright images are
+    class 1, so raw pixels separate the classes."""
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    for name, level in (('dark', 0.3), ('bright', 0.7)):
+        (tmp_path / 'images' / name).mkdir(parents=True)
+        for i in range(15):
+            pixels = np.clip(rng.normal(level, 0.1, (40, 40)), 0, 1)
+            Image.fromarray((pixels * 255).astype(np.uint8)).save(
+                tmp_path / 'images' / name / f'{i}.png')
+    dataset = dict(type='ImageFolderDataset', data_root=str(tmp_path / 'images'),
+                   classes=('dark', 'bright'), val_fraction=0.3, split_seed=0,
+                   pipeline=[dict(type='LoadMedicalImage', modality='2d'),
+                             dict(type='Resize', size=(32, 32), image_mode='area'),
+                             dict(type='PackMedInputs')])
+    data_config = tmp_path / 'folder.py'
+    data_config.write_text(
+        f'train_dataloader = dict(dataset=dict({dataset!r}, split="train"))\n'
+        f'val_dataloader = dict(dataset=dict({dataset!r}, split="val"))\n'
+        'test_dataloader = val_dataloader\n')
+    config = tmp_path / 'tiny.py'
+    config.write_text(TINY_UNIMEDI_CONFIG)
+    out = tmp_path / 'probe.json'
+    tool = load_script('tools/analysis/feature_probe.py')
+    tool.main([str(config), '--raw-pixels', '--pixel-size', '8', '8', '--fractions', '100',
+               '--seeds', '0', '--dataset-config', str(data_config), '--out', str(out)])
+    assert 'train 21 / test 9' in capsys.readouterr().out
+    rows = json.loads(out.read_text())['results']['2d']['raw pixels']['100']
+    assert rows['macro'] == [1.0] and rows['C'][0] in (0.01, 0.1, 1.0, 10.0)
