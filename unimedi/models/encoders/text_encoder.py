@@ -85,13 +85,14 @@ class HFTextEncoder(BaseModule):
                 fresh = self.encode(input_ids[missing], attention_mask[missing])
             for row, i in enumerate(missing):
                 if len(self._cache) < self.cache_size:
-                    self._cache[keys[i]] = fresh[row].detach()
+                    self._cache[keys[i]] = fresh[row].detach().float()
         rows = []
         for i, key in enumerate(keys):
             if key in self._cache:
                 rows.append(self._cache[key].to(input_ids.device))
             else:
-                rows.append(fresh[missing.index(i)])
+                rows.append(fresh[missing.index(i)].float())
+        # float32 whether cached or not (an autocast pass may have computed them in bf16)
         return torch.stack(rows)
 
     def train(self, mode: bool = True):
