@@ -29,3 +29,16 @@ def load_script(relative_path: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def redirect_caches(cfg, folder) -> None:
+    """Point every ``CachedTransforms`` of a config (at any depth) at ``folder``, so tests
+    never write into the repository's ``data/``."""
+    if isinstance(cfg, dict):
+        if cfg.get('type') == 'CachedTransforms':
+            cfg['cache_dir'] = str(folder)
+        for value in cfg.values():
+            redirect_caches(value, folder)
+    elif isinstance(cfg, (list, tuple)):
+        for value in cfg:
+            redirect_caches(value, folder)

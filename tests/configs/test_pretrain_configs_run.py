@@ -20,6 +20,7 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
+from repo_scripts import redirect_caches
 
 from unimedi.datasets.phantom.findings import FINDING_CLASSES
 from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
@@ -81,6 +82,7 @@ def tiny_config(rel_path: str, data_root: Path, work_dir: Path, max_iters: int =
         if cfg.get(key):
             options[key] = _loader_overrides(cfg, key, data_root)
     cfg.merge_from_dict(options)
+    redirect_caches(cfg._cfg_dict, work_dir / 'cache')
     for hook in cfg.get('custom_hooks', []):  # the quality monitor reads the phantoms too
         if hook.get('type') == 'FeatureQualityHook':
             hook.update(dataset=dict(hook['dataset'], data_root=str(data_root)), interval=1,

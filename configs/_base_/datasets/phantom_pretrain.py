@@ -7,17 +7,22 @@ classes = ('nodule', 'mass', 'consolidation', 'ground_glass_opacity', 'pleural_e
 size_2d = (112, 112)
 size_3d = (32, 64, 64)
 
-train_pipeline = [
+preprocess = [
     dict(type='LoadMedicalImage'),
     dict(type='PerModality', pipelines={
         '2d': [dict(type='Resize', size=size_2d, image_mode='area')],
         '3d': [dict(type='HUWindow', windows='lung'),
                dict(type='Resize', size=size_3d, image_mode='area')],
     }),
+]
+# Training reads each case's preprocessed image from a disk cache after its first pass
+# (reading a CT and resizing it costs ~80 ms, the cached array ~1 ms).
+train_pipeline = [
+    dict(type='CachedTransforms', cache_dir='data/cache/preprocessed', transforms=preprocess),
     dict(type='ParseReport'),
     dict(type='PackMedInputs'),
 ]
-test_pipeline = train_pipeline
+test_pipeline = preprocess + [dict(type='ParseReport'), dict(type='PackMedInputs')]
 dataset = dict(type='ImageReportDataset', data_root=data_root, ann_file='manifest.jsonl',
                metainfo=dict(classes=classes))
 train_dataloader = dict(

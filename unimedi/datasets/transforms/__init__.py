@@ -1,3 +1,4 @@
+from .cache import CachedTransforms
 from .formatting import PackMedInputs, to_plain_tensor
 from .intensity import HU_WINDOW_PRESETS, HUWindow
 from .label_crop import RandomCropByLabel
@@ -12,5 +13,5 @@ __all__ = [
     'LoadMedicalImage', 'LoadMedicalMask', 'HUWindow', 'HU_WINDOW_PRESETS', 'Resample',
     'Resize', 'CenterCropOrPad', 'RandomCrop', 'RandomFlip', 'crop_or_pad', 'ParseReport',
     'PackMedInputs', 'to_plain_tensor', 'PerModality', 'RemapLabels', 'RandomCropByLabel',
-    'KeepOriginalMask', 'PackSegInputs2D'
+    'KeepOriginalMask', 'PackSegInputs2D', 'CachedTransforms'
 ]

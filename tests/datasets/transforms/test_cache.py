@@ -1,0 +1,98 @@
+"""CachedTransforms: the same results from the cache, written once, keyed by file and
+transforms, never unpickled."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from mmcv.transforms import BaseTransform
+
+from unimedi.datasets.transforms import CachedTransforms
+from unimedi.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module(force=True)
+class _CountingScale(BaseTransform):
+    """Doubles ``img``, adds a few kinds of values, drops ``drop_me``; counts its calls."""
+
+    calls = 0
+
+    def __init__(self, factor: float = 2.0):
+        self.factor = factor
+
+    def transform(self, results):
+        type(self).calls += 1
+        results['img'] = results['img'] * self.factor
+        results['img_shape'] = tuple(results['img'].shape)
+        results['info'] = dict(n=np.int64(3), names=['a', 'b'], nothing=None)
+        results.pop('drop_me', None)
+        return results
+
+    def __repr__(self):
+        return f'_CountingScale(factor={self.factor})'
+
+
+def _sample(path, value=1.0):
+    return dict(img_path=str(path), img=np.full((1, 4, 4), value, np.float32),
+                report='kept as is', drop_me=1)
+
+
+def test_second_call_reads_the_cache_with_the_same_result(tmp_path):
+    image = tmp_path / 'a.nii.gz'
+    image.write_bytes(b'x')
+    cache = CachedTransforms([dict(type='_CountingScale')], cache_dir=str(tmp_path / 'cache'))
+    _CountingScale.calls = 0
+    first = cache(_sample(image))
+    second = cache(_sample(image, value=5.0))  # the cached entry wins: same file, same key
+    assert _CountingScale.calls == 1
+    assert len(list((tmp_path / 'cache').rglob('*.npz'))) == 1
+    for out in (first, second):
+        np.testing.assert_array_equal(out['img'], np.full((1, 4, 4), 2.0))
+        assert out['img'].dtype == np.float32
+        assert out['img_shape'] == (1, 4, 4) and isinstance(out['img_shape'], tuple)
+        assert out['info'] == dict(n=3, names=['a', 'b'], nothing=None)
+        assert out['report'] == 'kept as is' and 'drop_me' not in out
+
+
+def test_key_follows_the_file_and_the_transforms(tmp_path):
+    import os
+    image = tmp_path / 'a.png'
+    image.write_bytes(b'x')
+    cache = CachedTransforms([dict(type='_CountingScale')], cache_dir=str(tmp_path / 'c'))
+    other = CachedTransforms([dict(type='_CountingScale', factor=3.0)],
+                             cache_dir=str(tmp_path / 'c'))
+    key = cache.entry_path(_sample(image))
+    assert other.entry_path(_sample(image)) != key
+    assert cache.entry_path(_sample(tmp_path / 'b.png')) != key
+    image.write_bytes(b'changed')
+    os.utime(image, ns=(1, 1))
+    assert cache.entry_path(_sample(image)) != key  # an edited file is recomputed
+
+
+def test_errors_name_the_problem(tmp_path):
+    cache = CachedTransforms([dict(type='_CountingScale')], cache_dir=str(tmp_path))
+    with pytest.raises(KeyError, match='img_path'):
+        cache(dict(img=np.zeros((1, 2, 2))))
+    path = cache.entry_path(_sample(tmp_path / 'x.png'))
+    import os
+    os.makedirs(os.path.dirname(path))
+    with open(path, 'wb') as f:
+        f.write(b'not a zip file')
+    with pytest.raises(ValueError, match='unreadable cache entry'):
+        cache(_sample(tmp_path / 'x.png'))
+    bad = CachedTransforms([dict(type='_CountingScale')], cache_dir=str(tmp_path / 'b'))
+    with pytest.raises(TypeError, match="cannot store 'obj'"):
+        bad._write(str(tmp_path / 'b' / 'e.npz'), dict(obj=object()), [])
+
+
+def test_a_real_ct_pipeline_through_the_cache(shared_data, tmp_path):
+    steps = [dict(type='LoadMedicalImage'), dict(type='HUWindow', windows='lung'),
+             dict(type='Resize', size=(16, 32, 32), image_mode='area')]
+    sample = dict(img_path=str(shared_data / 'ct' / 'example_ct_sm.nii.gz'), modality='3d')
+    from mmengine.dataset import Compose
+    direct = Compose([TRANSFORMS.build(t) for t in steps])(dict(sample))
+    cache = CachedTransforms(steps, cache_dir=str(tmp_path))
+    cache(dict(sample))
+    again = cache(dict(sample))
+    np.testing.assert_array_equal(again['img'], direct['img'])
+    np.testing.assert_array_equal(again['affine'], direct['affine'])
+    assert again['img_shape'] == direct['img_shape'] and again['spacing'] == direct['spacing']
