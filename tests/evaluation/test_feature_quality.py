@@ -16,21 +16,29 @@ from unimedi.evaluation.feature_quality import effective_rank, probe_auc, target
 
 
 def test_effective_rank_of_constructed_features():
-    # singular values 3 and 1: p = (0.75, 0.25), rank = exp(-(0.75 ln 0.75 + 0.25 ln 0.25))
-    features = np.array([[3.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    # centred rows +-(3, 0, 0) and +-(0, 1, 0): singular values 3 sqrt 2 and sqrt 2, so
+    # p = (0.75, 0.25) and rank = exp(-(0.75 ln 0.75 + 0.25 ln 0.25))
+    features = np.array([[3.0, 0, 0], [-3.0, 0, 0], [0, 1.0, 0], [0, -1.0, 0]]) + 5.0
     expected = math.exp(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25)))
     assert effective_rank(features) == pytest.approx(expected, rel=1e-9)
     # a rotation leaves the singular values, and so the rank, unchanged
     rotation, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(3, 3)))
     assert effective_rank(features @ rotation) == pytest.approx(expected, rel=1e-9)
+    # RankMe as published (no centring): rows (3, 0, 0) and (0, 1, 0) give the same p
+    plain = np.array([[3.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    assert effective_rank(plain, centre=False) == pytest.approx(expected, rel=1e-9)
+    # the shared offset of +5 enters the uncentred singular values as a third direction
+    assert effective_rank(features, centre=False) != pytest.approx(expected, rel=1e-3)
 
 
 def test_effective_rank_extremes():
-    assert effective_rank(np.eye(8) * 2.5) == pytest.approx(8.0)
+    assert effective_rank(np.eye(8) * 2.5, centre=False) == pytest.approx(8.0)
     direction = np.random.default_rng(1).normal(size=(1, 16))
     collapsed = np.arange(1, 11)[:, None] * direction  # every row on one direction
     assert effective_rank(collapsed) == pytest.approx(1.0, abs=1e-6)
+    assert effective_rank(collapsed, centre=False) == pytest.approx(1.0, abs=1e-6)
     assert effective_rank(torch.zeros(4, 3)) == 1.0
+    assert effective_rank(np.ones((6, 3)) * 7.0) == 1.0  # constant features
     with pytest.raises(ValueError, match=r'\(N, C\) matrix'):
         effective_rank(np.zeros(5))
 

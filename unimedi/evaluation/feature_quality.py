@@ -13,22 +13,27 @@ from .metrics.auc import roc_auc
 PROBES = ('logistic', 'knn')
 
 
-def effective_rank(features) -> float:
+def effective_rank(features, centre: bool = True) -> float:
     """RankMe (Garrido et al. 2023): ``exp`` of the entropy of the normalised singular values.
 
     Args:
-        features: ``(N, C)`` array or tensor (not centred, as RankMe).
+        features: ``(N, C)`` array or tensor.
+        centre: subtract the mean feature first (default). Features straight out of a
+            LayerNorm share a large mean direction, which would dominate the singular
+            values and hide how the samples spread; ``False`` is RankMe as published.
 
     Returns:
         a value in ``[1, min(N, C)]``; ``min(N, C)`` for orthogonal rows of equal norm, 1 for
-        features on a single direction.
+        features on a single direction (after centring: for features varying along one).
     """
     matrix = torch.as_tensor(np.asarray(features), dtype=torch.float64)
     if matrix.ndim != 2 or min(matrix.shape) == 0:
         raise ValueError(f'features must be a non-empty (N, C) matrix, got {tuple(matrix.shape)}')
+    if centre:
+        matrix = matrix - matrix.mean(dim=0, keepdim=True)
     singular = torch.linalg.svdvals(matrix)
     total = singular.sum()
-    if total <= 0:
+    if total <= 1e-12 * max(1.0, float(matrix.abs().max())):
         return 1.0
     p = singular / total
     p = p[p > 0]
