@@ -74,7 +74,7 @@ def test_tool_end_to_end_on_phantoms(tmp_path, capsys):
     for modality in ('2d', '3d'):
         assert set(saved['results'][modality]) == {'random init', 'raw pixels'}
         for rows in saved['results'][modality].values():
-            assert set(rows) == {'50', '100'}
+            assert set(rows) == {'50', '100', 'rank'} and rows['rank'] >= 1.0
             assert all(0.0 <= v <= 1.0 for v in rows['100']['macro'] if not np.isnan(v))
     with pytest.raises(SystemExit, match='nothing to probe'):
         tool.main([str(config), '--data-root', str(root)])

@@ -9,6 +9,7 @@ Images come from ``--data-root``'s manifest (default: the phantoms) through the 
 ``test_pipeline``, one modality at a time: the ``train`` split (a stratified label fraction
 of it, the same draw as ``data_fraction`` in the classification configs) fits one logistic
 regression per class, ``val`` chooses its regularisation and ``test`` scores it (macro AUC).
+The effective rank (RankMe of the centred features) of the test split is printed beside.
 Features are the encoder's final [CLS] token (``--encoders student``: the exported
 ``vision_encoder``; ``teacher``: the EMA teacher; a random init is probed as a student).
 ``--raw-pixels`` probes the images themselves, box-averaged to ``--pixel-size`` (2D) /
@@ -178,8 +179,11 @@ def main(argv=None):
         if args.raw_pixels:
             size = tuple(args.pixel_size if modality == '2d' else args.voxel_size)
             feature_sets['raw pixels'] = {s: raw_pixels(images[s], size) for s in splits}
+        from unimedi.evaluation.feature_quality import effective_rank
         results[modality] = {name: probe_table(feats, labels, args.fractions, args.seeds)
                              for name, feats in feature_sets.items()}
+        for name, feats in feature_sets.items():
+            results[modality][name]['rank'] = effective_rank(feats['test'])
         print_table(modality, results[modality], {s: len(v) for s, v in labels.items()})
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
@@ -190,15 +194,17 @@ def main(argv=None):
 
 
 def print_table(modality, rows, sizes):
-    fractions = list(next(iter(rows.values())))
+    fractions = [k for k in next(iter(rows.values())) if k != 'rank']
     sizes = ' / '.join(f'{s} {n}' for s, n in sizes.items())
     print(f'\n{modality}: linear-probe macro AUC on the test split (mean +- std over fraction '
           f'seeds; {sizes})')
-    print(f'{"features":>24}  ' + '  '.join(f'{p + "%":>15}' for p in fractions))
+    print(f'{"features":>24}  ' + '  '.join(f'{p + "%":>15}' for p in fractions)
+          + f'  {"test rank":>9}')
     for name, table in rows.items():
         cells = [f'{np.mean(table[p]["macro"]):.3f} +- {np.std(table[p]["macro"]):.3f}'
                  for p in fractions]
-        print(f'{name:>24}  ' + '  '.join(f'{c:>15}' for c in cells))
+        print(f'{name:>24}  ' + '  '.join(f'{c:>15}' for c in cells)
+              + f'  {table["rank"]:>9.1f}')
 
 
 if __name__ == '__main__':
