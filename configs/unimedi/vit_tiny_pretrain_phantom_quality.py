@@ -1,6 +1,6 @@
 # The CPU quality recipe: the demo's tiny UniMedI, pre-trained for longer on a larger
 # phantom set (written once, seed 1; see configs/_base_/datasets/phantom_pretrain_large.py)
-# with convolutional-stem tokenizers. What each change does: docs/pretraining_quality.md.
+# in larger batches. What each change does: docs/pretraining_quality.md.
 _base_ = [
     '../_base_/models/unimedi_vit_tiny.py',
     '../_base_/datasets/phantom_pretrain_large.py',
@@ -11,12 +11,6 @@ max_iters = 4000
 warmup_iters = 200
 
 model = dict(
-    vision_encoder=dict(tokenizers={
-        '2d': dict(_delete_=True, type='ConvStemPatchEmbed', spatial_dims=2, in_channels=1,
-                   patch_size=16, img_size=(112, 112)),
-        '3d': dict(_delete_=True, type='ConvStemPatchEmbed', spatial_dims=3, in_channels=1,
-                   patch_size=(4, 16, 16), img_size=(32, 64, 64)),
-    }),
     selection_attention_layers=1,
     loss_weights=dict(vl=1.0, icl=0.5, pcl=0.5),
 )

@@ -6,6 +6,7 @@
 #   --cfg-options model.backbone.pretrained.checkpoint=PATH
 # mmseg types carry the `mmseg.` prefix (default_scope is unimedi); so do the losses, which
 # mmseg heads would otherwise look up without it.
+_base_ = ['./vit_tiny_encoder.py']
 norm_cfg = dict(type='BN', requires_grad=True)  # BN, not SyncBN: runs on one CPU / GPU
 embed_dim = 128
 model = dict(
@@ -18,14 +19,12 @@ model = dict(
         type='ViTSegBackbone',
         encoder=dict(
             type='UnifiedViT',
-            arch=dict(embed_dim=embed_dim, depth=4, num_heads=4, mlp_ratio=4.0),
+            arch={{_base_.tiny_arch}},
             drop_path_rate=0.0,
-            tokenizers={'2d': dict(type='PatchEmbed2D', in_channels=1, patch_size=16,
-                                   img_size=(112, 112))}),
+            tokenizers={'2d': {{_base_.tiny_tokenizer_2d}}}),
         out_indices=None,  # 4 evenly spaced blocks, the last included
         modality='2d',
-        pretrained=dict(checkpoint='work_dirs/vit_tiny_pretrain_phantom/iter_1000.pth',
-                        prefix='vision_encoder.'),
+        pretrained=dict(checkpoint={{_base_.tiny_checkpoint}}, prefix='vision_encoder.'),
         frozen=False),
     neck=dict(type='mmseg.Feature2Pyramid', embed_dim=embed_dim, rescales=[4, 2, 1, 0.5],
               norm_cfg=norm_cfg),

