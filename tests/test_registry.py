@@ -12,6 +12,7 @@ from pathlib import Path
 
 import mmengine.registry as mmengine_registry
 import pytest
+import torch
 from downstream_fakes import (write_fake_cc_ccii, write_fake_chexpert, write_fake_covidx,
                               write_fake_image_folder, write_fake_rsna_pneumonia)
 from mmengine.config import Config
@@ -52,12 +53,31 @@ TINY_BERT = dict(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_atte
 
 #: registry (its first name in ``unimedi.registry.__all__``) -> class name -> a minimal
 #: config, or a function of the ``context`` fixture that returns one.
+def _infinite_sampler(root):
+    from mmengine.dataset import InfiniteSampler
+
+    from unimedi.datasets import ImageReportDataset
+    return InfiniteSampler(ImageReportDataset(data_root=str(root), ann_file='manifest.jsonl',
+                                              metainfo=dict(classes=('nodule', 'effusion'))),
+                           seed=0)
+
+
 BUILD_CONFIGS = {
     'HOOKS': {
         'SafeCheckpointHook': dict(),
         'SaveSampleListsHook': dict(),
         'TeacherEMAHook': dict(momentum=0.99),
         'SaveSegOverlaysHook': dict(num_slices=2),
+        'FeatureQualityHook': dict(dataset=dict(type='PhantomDataset', num_3d=1, num_2d=1),
+                                   interval=10),
+    },
+    'OPTIM_WRAPPERS': {
+        'AutocastOptimWrapper': lambda ctx: dict(
+            optimizer=torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)),
+    },
+    'DATA_SAMPLERS': {
+        'ModalityRatioBatchSampler': lambda ctx: dict(
+            sampler=_infinite_sampler(ctx['tiny_root']), batch_size=4, num_3d=1),
     },
     'DATASETS': {
         'ImageReportDataset': lambda ctx: dict(
@@ -110,12 +130,15 @@ BUILD_CONFIGS = {
         'RandomCropByLabel': dict(size=8, pos=1, neg=1),
         'PerModality': dict(pipelines={'2d': [dict(type='Resize', size=8)],
                                        '3d': [dict(type='HUWindow', windows='lung')]}),
+        'CachedTransforms': lambda ctx: dict(transforms=[dict(type='Resize', size=8)],
+                                             cache_dir=str(ctx['tiny_root'].parent / 'cache')),
     },
     'MODELS': {
         'MedDataPreprocessor': dict(),
         'PatchEmbed': dict(spatial_dims=3, embed_dim=8, img_size=(8, 32, 32)),
         'PatchEmbed2D': dict(embed_dim=8, img_size=32),
         'PatchEmbed3D': dict(embed_dim=8, img_size=(8, 32, 32)),
+        'ConvStemPatchEmbed': dict(spatial_dims=2, embed_dim=16, patch_size=8, img_size=32),
         'UnifiedViT': dict(arch='tiny'),
         'HFTextEncoder': dict(config=TINY_BERT),
         'AttentiveSliceSelector': dict(ratio=0.25),
