@@ -21,7 +21,8 @@ def parse_args():
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from a checkpoint; without a value, from the latest '
                         'checkpoint in the work dir')
-    parser.add_argument('--amp', action='store_true', help='mixed precision (needs a GPU)')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision: fp16 AMP on a CUDA GPU, bf16 autocast on the CPU')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. train_cfg.max_iters=10')
     parser.add_argument('--no-test', action='store_true',
@@ -37,10 +38,12 @@ def merge_args(cfg: Config, args) -> Config:
     apply_cli_options(cfg, args.config, args.work_dir, args.cfg_options, args.launcher)
     if args.amp:
         import torch
-        if not torch.cuda.is_available():
-            raise SystemExit('--amp needs a CUDA GPU; MMEngine refuses AMP on the CPU')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        else:  # MMEngine's AmpOptimWrapper refuses the CPU; bf16 needs no loss scaling
+            cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+            cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
