@@ -1,7 +1,7 @@
-# The CPU quality recipe (about 45 minutes on 2 cores, plus 15 minutes to write its data once):
+# The CPU quality recipe (about 55 minutes on 2 cores, plus 10 minutes to write its data once):
 # the demo's tiny UniMedI pre-trained on a larger phantom set, apart from the evaluation
 # phantoms (seed 1; see configs/_base_/datasets/phantom_pretrain_large.py), in batches of
-# 32 with 12 CTs each, for 8,000 iterations (256,000 samples). What each change does and
+# 32 with 12 CTs each, for 5,000 iterations (160,000 samples). What each change does and
 # what it buys: docs/pretraining_quality.md.
 _base_ = [
     '../_base_/models/unimedi_vit_tiny.py',
@@ -9,7 +9,7 @@ _base_ = [
     '../_base_/schedules/pretrain_adamw_cosine.py',
     '../_base_/default_runtime.py',
 ]
-max_iters = 8000
+max_iters = 5000
 warmup_iters = 500
 
 model = dict(
