@@ -156,6 +156,7 @@ BUILD_CONFIGS = {
         'DINOHead': dict(in_dim=8, out_dim=16, hidden_dim=8, bottleneck_dim=4),
         'InfoNCELoss': dict(),
         'DINOLoss': dict(out_dim=16),
+        'KoLeoLoss': dict(),
         'PatchDistillationLoss': dict(out_dim=16),
         'UniMedI': dict(
             vision_encoder=dict(type='UnifiedViT', arch='tiny'),

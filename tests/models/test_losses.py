@@ -8,7 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from unimedi.models.losses import DINOLoss, InfoNCELoss, PatchDistillationLoss
+from unimedi.evaluation.feature_quality import effective_rank
+from unimedi.models.losses import DINOLoss, InfoNCELoss, KoLeoLoss, PatchDistillationLoss
 from unimedi.registry import LOSSES
 
 
@@ -236,3 +237,34 @@ def test_patch_loss_accepts_preselected_rows_and_updates_centre():
     expected_center = 0.2 * teacher[mask].mean(dim=0, keepdim=True)
     torch.testing.assert_close(masked_loss.center, expected_center)
     torch.testing.assert_close(rows_loss.center, expected_center)
+
+
+# ----------------------------------------------------------------------------- KoLeo
+def test_koleo_matches_the_nearest_neighbour_distances_by_hand():
+    # three points on the unit circle (scaled: the loss normalises): each one's nearest
+    # neighbour is at distance sqrt(2)
+    x = torch.tensor([[2.0, 0.0], [0.0, 3.0], [-1.0, 0.0]])
+    assert KoLeoLoss()(x).item() == pytest.approx(-math.log(math.sqrt(2.0)), rel=1e-6)
+    # a duplicate row: distance 0 -> -log(eps) dominates
+    y = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    expected = -(2 * math.log(1e-4) + math.log(math.sqrt(2.0) + 1e-4)) / 3
+    assert KoLeoLoss(eps=1e-4)(y).item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_koleo_gradient_spreads_collapsed_features():
+    torch.manual_seed(0)
+    # collapsed onto a plane (centred effective rank about 2) with a little noise
+    x = (torch.randn(64, 2) @ torch.randn(2, 16) + 0.01 * torch.randn(64, 16)).requires_grad_()
+    before = effective_rank(F.normalize(x.detach(), dim=-1))
+    optimizer = torch.optim.SGD([x], lr=0.5)
+    for _ in range(50):
+        optimizer.zero_grad()
+        KoLeoLoss()(x).backward()
+        optimizer.step()
+    after = effective_rank(F.normalize(x.detach(), dim=-1))
+    assert before < 3 and after > 2 * before
+
+
+def test_koleo_needs_two_rows():
+    with pytest.raises(ValueError, match='N >= 2'):
+        KoLeoLoss()(torch.randn(1, 8))

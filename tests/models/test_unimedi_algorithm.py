@@ -395,3 +395,25 @@ def test_teacher_ema_hook_errors():
         TeacherEMAHook().after_train_iter(_FakeRunner(object(), 0, 10), batch_idx=0)
     with pytest.raises(ValueError, match='momentum'):
         TeacherEMAHook(momentum=1.0, end_momentum=0.9)
+
+
+def test_koleo_weight_adds_a_per_modality_spreading_loss():
+    model = _build(loss_weights=dict(koleo=0.5)).train()
+    seen = []
+    original = model.koleo_loss.forward
+
+    def spy(features):
+        value = original(features)
+        seen.append((features.shape[0], value.detach()))
+        return value
+
+    model.koleo_loss.forward = spy
+    losses, _ = _loss(model)  # 3 radiographs and 2 CTs: KoLeo within each modality
+    assert {k for k in losses if 'loss' in k} == {'loss_vl', 'loss_icl', 'loss_pcl',
+                                                 'loss_koleo'}
+    assert [n for n, _ in seen] == [3, 2]
+    expected = 0.5 * (3 * seen[0][1] + 2 * seen[1][1]) / 5
+    torch.testing.assert_close(losses['loss_koleo'].detach(), expected)
+    losses['loss_koleo'].backward()
+    assert model.vision_encoder.cls_token.grad.abs().sum() > 0
+    assert _build().koleo_loss is None  # off by default (the paper has no KoLeo)

@@ -44,7 +44,10 @@ class UniMedI(BaseModel):
         patch_distill_loss: ``LOSSES`` config on masked patches, or ``None``.
         slice_selector: ``SELECTORS`` config choosing CT slices, or ``None`` (no selection).
         token_masker: ``SELECTORS`` config masking the student's tokens, or ``None``.
-        loss_weights: ``{'vl': 1.0, 'icl': 1.0, 'pcl': 1.0}``; a weight of 0 drops a loss.
+        loss_weights: ``{'vl': 1.0, 'icl': 1.0, 'pcl': 1.0, 'koleo': 0.0}``; a weight of 0
+            drops a loss. ``koleo`` (not in the paper) weighs ``koleo_loss``.
+        koleo_loss: ``LOSSES`` config of the spreading regulariser on the student's [CLS]
+            features, per modality (default ``KoLeoLoss``; used when ``koleo > 0``).
         selection_attention_layers: average the teacher's [CLS] attention used for slice
             selection and attentive masking over the last N blocks only; ``None`` (the
             paper) averages over all blocks.
@@ -66,7 +69,7 @@ class UniMedI(BaseModel):
                  contrastive_loss: dict | None = None, dino_head: dict | None = None,
                  cls_distill_loss: dict | None = None, patch_distill_loss: dict | None = None,
                  slice_selector: dict | None = None, token_masker: dict | None = None,
-                 loss_weights: dict | None = None,
+                 loss_weights: dict | None = None, koleo_loss: dict | None = None,
                  selection_attention_layers: int | None = None,
                  contrastive_negatives: str = 'batch',
                  distill_centers: str = 'shared',
@@ -83,12 +86,15 @@ class UniMedI(BaseModel):
         self.text_projection = HEADS.build(dict(
             text_projection or dict(type='ProjectionHead'), in_dim=text_dim, out_dim=embed_dim))
         self.contrastive_loss = _build(LOSSES, contrastive_loss or dict(type='InfoNCELoss'))
-        weights = dict(vl=1.0, icl=1.0, pcl=1.0)
+        weights = dict(vl=1.0, icl=1.0, pcl=1.0, koleo=0.0)
         weights.update(loss_weights or {})
-        unknown = set(weights) - {'vl', 'icl', 'pcl'}
+        unknown = set(weights) - {'vl', 'icl', 'pcl', 'koleo'}
         if unknown:
-            raise ValueError(f'loss_weights keys must be vl, icl, pcl; got {sorted(unknown)}')
+            raise ValueError('loss_weights keys must be vl, icl, pcl, koleo; got '
+                             f'{sorted(unknown)}')
         self.loss_weights = weights
+        self.koleo_loss = _build(LOSSES, koleo_loss or dict(type='KoLeoLoss')) \
+            if weights['koleo'] > 0 else None
         dino_head = dict(dino_head or dict(type='DINOHead', out_dim=8192), in_dim=vision_dim)
         self.dino_head = HEADS.build(dino_head)
         out_dim = self.dino_head.out_dim
@@ -242,8 +248,8 @@ class UniMedI(BaseModel):
         raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got {mode!r}")
 
     def loss(self, inputs: dict, data_samples: Sequence) -> dict:
-        """Losses (``loss_vl``, ``loss_icl``, ``loss_pcl``) and logged metrics (``i2t_acc``,
-        ``sel_prec``/``sel_chance`` when lesion slices are known)."""
+        """Losses (``loss_vl``, ``loss_icl``, ``loss_pcl``, ``loss_koleo``) and logged metrics
+        (``i2t_acc``, ``sel_prec``/``sel_chance`` when lesion slices are known)."""
         if inputs.get('text') is None:
             raise ValueError('UniMedI needs reports: configure a text_tokenizer in the data '
                              'preprocessor and a report for every sample')
@@ -272,6 +278,11 @@ class UniMedI(BaseModel):
         losses = dict(loss_vl=self.loss_weights['vl'] * loss_vl)
         for name, values in distill.items():
             losses[f'loss_{name}'] = self.loss_weights[name] * torch.stack(values).sum() / start
+        if self.koleo_loss is not None:  # per modality: the modalities need not mix
+            values = [self.koleo_loss(c) * c.shape[0] for c in cls_tokens if c.shape[0] > 1]
+            if values:
+                losses['loss_koleo'] = self.loss_weights['koleo'] * torch.stack(values).sum() \
+                    / sum(c.shape[0] for c in cls_tokens if c.shape[0] > 1)
         with torch.no_grad():
             targets = torch.arange(image.shape[0], device=image.device)
             losses['i2t_acc'] = ((image @ text.t()).argmax(dim=1) == targets).float().mean()

@@ -1,6 +1,8 @@
-"""Losses (``LOSSES``): InfoNCE, DINO, iBOT patch distillation."""
+"""Losses (``LOSSES``): InfoNCE, DINO, iBOT patch distillation, KoLeo."""
 from .dice_ce import DiceCELoss
 from .distillation import DINOLoss, PatchDistillationLoss
 from .info_nce import InfoNCELoss, gather_with_grad
+from .koleo import KoLeoLoss
 
-__all__ = ['InfoNCELoss', 'gather_with_grad', 'DINOLoss', 'PatchDistillationLoss', 'DiceCELoss']
+__all__ = ['InfoNCELoss', 'gather_with_grad', 'DINOLoss', 'PatchDistillationLoss', 'DiceCELoss',
+           'KoLeoLoss']
