@@ -1,4 +1,4 @@
-# The CPU quality recipe (about 55 minutes on 2 cores, plus 10 minutes to write its data once):
+# The CPU quality recipe (41 minutes measured on 2 cores, plus 10 minutes to write its data once):
 # the demo's tiny UniMedI pre-trained on a larger phantom set, apart from the evaluation
 # phantoms (seed 1; see configs/_base_/datasets/phantom_pretrain_large.py), in batches of
 # 32 with 12 CTs each, for 5,000 iterations (160,000 samples). What each change does and

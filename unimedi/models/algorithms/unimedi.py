@@ -278,11 +278,10 @@ class UniMedI(BaseModel):
         losses = dict(loss_vl=self.loss_weights['vl'] * loss_vl)
         for name, values in distill.items():
             losses[f'loss_{name}'] = self.loss_weights[name] * torch.stack(values).sum() / start
-        if self.koleo_loss is not None:  # per modality: the modalities need not mix
-            values = [self.koleo_loss(c) * c.shape[0] for c in cls_tokens if c.shape[0] > 1]
-            if values:
-                losses['loss_koleo'] = self.loss_weights['koleo'] * torch.stack(values).sum() \
-                    / sum(c.shape[0] for c in cls_tokens if c.shape[0] > 1)
+        rows = [c for c in cls_tokens if c.shape[0] > 1]  # KoLeo within each modality
+        if self.koleo_loss is not None and rows:
+            total = sum(self.koleo_loss(c) * c.shape[0] for c in rows)
+            losses['loss_koleo'] = self.loss_weights['koleo'] * total / sum(len(c) for c in rows)
         with torch.no_grad():
             targets = torch.arange(image.shape[0], device=image.device)
             losses['i2t_acc'] = ((image @ text.t()).argmax(dim=1) == targets).float().mean()
