@@ -71,12 +71,13 @@ def _manual_cls_attention(model: UnifiedViT, x: torch.Tensor, modality: str) -> 
     assert len(seen) == model.depth
     length = out['patch'].shape[1]
     heads, head_dim = model.num_heads, model.embed_dim // model.num_heads
+    start = 1 + model.num_registers  # [CLS], then the registers, then the patches
     per_layer = []
     for block, tokens in zip(model.blocks, seen):
         qkv = tokens @ block.attn.qkv.weight.t() + block.attn.qkv.bias
         q, k, _ = qkv.split(model.embed_dim, dim=-1)
         q_cls = q[:, 0].reshape(-1, heads, head_dim)  # (B, H, d)
-        k_patch = k[:, 1:1 + length].reshape(-1, length, heads, head_dim)  # (B, L, H, d)
+        k_patch = k[:, start:start + length].reshape(-1, length, heads, head_dim)  # (B, L, H, d)
         logits = torch.einsum('bhd,blhd->bhl', q_cls, k_patch) / math.sqrt(head_dim)
         weights = logits.exp() / logits.exp().sum(dim=-1, keepdim=True)
         per_layer.append(weights.mean(dim=1))
@@ -96,6 +97,33 @@ def test_cls_attention_matches_explicit_computation(arch, modality):
     assert (attention > 0).all()
     # not uniform: the test would not notice a constant output otherwise
     assert attention.std(dim=1).min() > 0
+
+
+@pytest.mark.parametrize('modality', ['2d', '3d'])
+def test_registers_take_part_in_attention_but_not_in_the_outputs(modality):
+    model = _vit(num_registers=3)
+    plain = _vit()
+    x = _input(modality)
+    with torch.no_grad():
+        out = model(x, modality, return_attention=True)
+        reference = plain(x, modality)
+    assert model.register_tokens.shape == (1, 3, 64)
+    assert out['patch'].shape == reference['patch'].shape and out['extra'].shape[1] == 0
+    # the [CLS] attention still covers exactly the patch keys, skipping the registers
+    torch.testing.assert_close(out['cls_attention'], _manual_cls_attention(model, x, modality),
+                               atol=1e-5, rtol=1e-4)
+    assert 'register_tokens' in model.no_weight_decay()
+    # the registers are attended to: other register values give another [CLS] (a random
+    # change: a constant shift of every channel is invisible behind the pre-norm LayerNorms)
+    with torch.no_grad():
+        model.register_tokens.add_(torch.randn_like(model.register_tokens))
+        shifted = model(x, modality)['cls']
+    assert not torch.allclose(shifted, out['cls'], atol=1e-4)
+
+
+def test_negative_registers_raise():
+    with pytest.raises(ValueError, match='num_registers'):
+        _vit(num_registers=-1)
 
 
 def test_cls_attention_ignores_extra_tokens(vit):

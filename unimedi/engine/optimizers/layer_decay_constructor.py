@@ -10,7 +10,8 @@ from torch import nn
 from unimedi.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
 #: encoder parameters that belong to the embedding layer (layer 0)
-_EMBEDDING = re.compile(r'^(tokenizers\.|cls_token|cls_pos|mask_token|extra_embed)')
+_EMBEDDING = re.compile(
+    r'^(tokenizers\.|cls_token|cls_pos|mask_token|extra_embed|register_tokens)')
 _BLOCK = re.compile(r'^blocks\.(\d+)\.')
 
 

@@ -98,11 +98,16 @@ class UnifiedViT(BaseModule):
         drop_path_rate: stochastic depth, increasing linearly over the blocks.
         qkv_bias: bias of the attention projections.
         out_indices: blocks whose outputs :meth:`get_intermediate_layers` returns by default.
+        num_registers: learned register tokens placed after [CLS] (Darcet et al. 2024,
+            "Vision Transformers Need Registers"): they take the high-norm "sink" role that
+            an encoder otherwise gives to a few background patches, which then dominate the
+            [CLS] attention that slice selection and attentive masking read. Default 0 (the
+            paper's encoder). They are outputs of no kind: not in ``patch`` nor ``extra``.
     """
 
     def __init__(self, arch: str | dict = 'base', tokenizers: dict | None = None,
                  in_channels: int = 1, drop_path_rate: float = 0.0, qkv_bias: bool = True,
-                 out_indices: Sequence[int] = (-1, ), init_cfg=None):
+                 out_indices: Sequence[int] = (-1, ), num_registers: int = 0, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if isinstance(arch, str):
             if arch not in ARCH_SETTINGS:
@@ -131,14 +136,21 @@ class UnifiedViT(BaseModule):
         self.cls_pos = nn.Parameter(torch.zeros(1, 1, self.embed_dim))
         self.mask_token = nn.Parameter(torch.zeros(1, 1, self.embed_dim))
         self.extra_embed = nn.Parameter(torch.zeros(1, 1, self.embed_dim))
+        if num_registers < 0:
+            raise ValueError(f'num_registers must be >= 0, got {num_registers}')
+        self.num_registers = int(num_registers)
+        self.register_tokens = (nn.Parameter(torch.zeros(1, num_registers, self.embed_dim))
+                                if num_registers else None)
         rates = torch.linspace(0, drop_path_rate, self.depth).tolist()
         self.blocks = nn.ModuleList(
             Block(self.embed_dim, self.num_heads, arch.get('mlp_ratio', 4.0), qkv_bias, rate)
             for rate in rates)
         self.norm = nn.LayerNorm(self.embed_dim, eps=1e-6)
         self.out_indices = tuple(i % self.depth for i in out_indices)
-        for parameter in (self.cls_token, self.cls_pos, self.mask_token, self.extra_embed):
-            nn.init.trunc_normal_(parameter, std=0.02)
+        for parameter in (self.cls_token, self.cls_pos, self.mask_token, self.extra_embed,
+                          self.register_tokens):
+            if parameter is not None:
+                nn.init.trunc_normal_(parameter, std=0.02)
         self.apply(self._init_linear)
 
     @staticmethod
@@ -151,6 +163,8 @@ class UnifiedViT(BaseModule):
     def no_weight_decay(self) -> set[str]:
         """Parameter names that should not be decayed (timm convention)."""
         names = {'cls_token', 'cls_pos', 'mask_token', 'extra_embed'}
+        if self.register_tokens is not None:
+            names.add('register_tokens')
         return names | {f'tokenizers.{m}.pos_embed' for m in self.tokenizers}
 
     def _tokenizer(self, modality: str):
@@ -218,8 +232,12 @@ class UnifiedViT(BaseModule):
         tokens, grid = self.embed(x, modality, mask)
         batch, length = tokens.shape[:2]
         cls = (self.cls_token + self.cls_pos).expand(batch, -1, -1).to(tokens.dtype)
-        parts = [cls, tokens] + ([extra_tokens] if extra_tokens is not None else [])
+        parts = [cls]
+        if self.register_tokens is not None:
+            parts.append(self.register_tokens.expand(batch, -1, -1).to(tokens.dtype))
+        parts += [tokens] + ([extra_tokens] if extra_tokens is not None else [])
         h = torch.cat(parts, dim=1)
+        start = 1 + self.num_registers  # the first patch token
         first_attention = 0 if attention_layers is None else self.depth - attention_layers
         if not 0 <= first_attention < self.depth:
             raise ValueError(
@@ -227,14 +245,15 @@ class UnifiedViT(BaseModule):
         attention_sum, features = None, []
         for index, block in enumerate(self.blocks):
             wanted = return_attention and index >= first_attention
-            h, cls_attention = block(h, (1, 1 + length) if wanted else None)
+            h, cls_attention = block(h, (start, start + length) if wanted else None)
             if cls_attention is not None:
                 layer_mean = cls_attention.mean(dim=1)
                 attention_sum = layer_mean if attention_sum is None else attention_sum + layer_mean
             if return_features and index in self.out_indices:
-                features.append(h[:, 1:1 + length])
+                features.append(h[:, start:start + length])
         h = self.norm(h)
-        out = dict(cls=h[:, 0], patch=h[:, 1:1 + length], extra=h[:, 1 + length:], grid=grid)
+        out = dict(cls=h[:, 0], patch=h[:, start:start + length], extra=h[:, start + length:],
+                   grid=grid)
         if return_attention:
             out['cls_attention'] = attention_sum / (self.depth - first_attention)
         if return_features:
