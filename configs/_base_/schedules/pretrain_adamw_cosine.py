@@ -1,21 +1,19 @@
 # AdamW, wd 0.05, linear warm-up then cosine; lr 1e-4 for vision, 2e-5 for the text model.
-# (MMEngine: a parameter matching a custom key ignores norm/bias_decay_mult, so the text
-# encoder's norms and biases are decayed too.)
+# No weight decay for norms, biases, the logit scale and the encoder's own
+# ``no_weight_decay()`` names ([CLS], position embeddings, mask and register tokens), which
+# the constructor reads from the model. (MMEngine: a parameter matching a custom key ignores
+# norm/bias_decay_mult, so the text encoder's norms and biases are decayed too.)
 max_iters = 100000
 warmup_iters = 5000
 
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='NoWeightDecayOptimWrapperConstructor',
     optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.05),
     clip_grad=dict(max_norm=3.0),
     paramwise_cfg=dict(
         custom_keys={
             'text_encoder': dict(lr_mult=0.2),
-            'pos_embed': dict(decay_mult=0.0),
-            'cls_token': dict(decay_mult=0.0),
-            'cls_pos': dict(decay_mult=0.0),
-            'extra_embed': dict(decay_mult=0.0),
-            'mask_token': dict(decay_mult=0.0),
             'log_logit_scale': dict(decay_mult=0.0),
         },
         norm_decay_mult=0.0,

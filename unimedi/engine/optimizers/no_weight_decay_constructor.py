@@ -1,0 +1,42 @@
+"""Weight-decay exclusions read from the modules themselves (timm's ``no_weight_decay``)."""
+from __future__ import annotations
+
+from mmengine.optim import DefaultOptimWrapperConstructor
+from torch import nn
+
+from unimedi.registry import OPTIM_WRAPPER_CONSTRUCTORS
+
+
+def no_weight_decay_names(model: nn.Module) -> list[str]:
+    """Full parameter names that the model's modules exclude from weight decay.
+
+    Every submodule with a ``no_weight_decay()`` method (timm's convention, e.g.
+    :class:`~unimedi.models.encoders.UnifiedViT`: [CLS], position embeddings, mask and
+    register tokens) contributes its names, prefixed with the submodule's path.
+    """
+    names = []
+    for prefix, module in model.named_modules():
+        method = getattr(module, 'no_weight_decay', None)
+        if callable(method):
+            names += [f'{prefix}.{name}' if prefix else name for name in sorted(method())]
+    return names
+
+
+@OPTIM_WRAPPER_CONSTRUCTORS.register_module()
+class NoWeightDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
+    """MMEngine's default constructor, plus ``decay_mult=0`` for :func:`no_weight_decay_names`.
+
+    The names become ``paramwise_cfg.custom_keys`` entries (a key already in the config wins),
+    so a new no-decay parameter of the encoder needs no edit of the schedule config.
+    """
+
+    def __call__(self, model: nn.Module):
+        configured = self.paramwise_cfg
+        custom_keys = dict(configured.get('custom_keys', {}))
+        for name in no_weight_decay_names(model):
+            custom_keys.setdefault(name, dict(decay_mult=0.0))
+        self.paramwise_cfg = dict(configured, custom_keys=custom_keys)
+        try:
+            return super().__call__(model)
+        finally:
+            self.paramwise_cfg = configured
