@@ -13,15 +13,15 @@ from pathlib import Path
 import mmengine.registry as mmengine_registry
 import pytest
 import torch
-from downstream_fakes import (write_fake_cc_ccii, write_fake_chexpert, write_fake_covidx,
-                              write_fake_image_folder, write_fake_rsna_pneumonia)
 from mmengine.config import Config
 from mmengine.registry import DefaultScope, Registry
 from mmengine.utils import import_modules_from_strings
-from seg3d_fakes import write_fake_phantom_seg_manifest, write_fake_seg_volumes
-from segmentation_fakes import write_fake_phantom_seg2d, write_fake_seg_image_folder
 
 import unimedi.registry as unimedi_registry
+from downstream_fakes import (write_fake_cc_ccii, write_fake_chexpert, write_fake_covidx,
+                              write_fake_image_folder, write_fake_rsna_pneumonia)
+from seg3d_fakes import write_fake_phantom_seg_manifest, write_fake_seg_volumes
+from segmentation_fakes import write_fake_phantom_seg2d, write_fake_seg_image_folder
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,6 +50,7 @@ IU_XML = """<?xml version="1.0" encoding="utf-8"?>
 
 TINY_BERT = dict(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
                  intermediate_size=64)
+
 
 #: registry (its first name in ``unimedi.registry.__all__``) -> class name -> a minimal
 #: config, or a function of the ``context`` fixture that returns one.
@@ -112,6 +113,10 @@ BUILD_CONFIGS = {
         'LayerDecayOptimWrapperConstructor': dict(
             optim_wrapper_cfg=dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3)),
             paramwise_cfg=dict(layer_decay_rate=0.75)),
+        'NoWeightDecayOptimWrapperConstructor': dict(
+            optim_wrapper_cfg=dict(type='OptimWrapper',
+                                   optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05)),
+            paramwise_cfg=dict(norm_decay_mult=0.0)),
     },
     'TRANSFORMS': {
         'LoadMedicalImage': dict(),
