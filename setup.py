@@ -33,6 +33,7 @@ setup(
     extras_require={
         'tests': read_requirements('tests'),
         'text': read_requirements('text'),
+        'lint': read_requirements('lint'),
         'all': read_requirements('tests') + read_requirements('text'),
     },
     classifiers=[

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os.path as osp
 from pathlib import Path
 
 import nibabel as nib

@@ -12,11 +12,11 @@ import pytest
 import torch
 from PIL import Image
 from torch import nn
-from repo_scripts import TINY_EMBED_DIM, TINY_UNIMEDI_CONFIG
 
 from unimedi.apis import (UniMedIInferencer, inference_pipeline, init_model, list_image_files,
                           load_weights, rank_by_similarity)
 from unimedi.datasets.readers import MedicalImageError
+from repo_scripts import TINY_EMBED_DIM, TINY_UNIMEDI_CONFIG
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ['There is a pulmonary nodule.', 'The lungs are clear.', 'Small pleural effusion.',

@@ -41,6 +41,7 @@ def _types(cfgs) -> list:
         cfgs = [cfgs]
     return [c['type'] for c in cfgs if isinstance(c, dict) and isinstance(c.get('type'), str)]
 
+
 TINY_BERT = dict(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
                  intermediate_size=64)
 

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from downstream_fakes import (write_fake_cc_ccii, write_fake_chexpert, write_fake_covidx,
-                              write_fake_image_folder, write_fake_rsna_pneumonia)
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
 from unimedi.registry import ENCODERS
+from downstream_fakes import (write_fake_cc_ccii, write_fake_chexpert, write_fake_covidx,
+                              write_fake_image_folder, write_fake_rsna_pneumonia)
 from repo_scripts import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -20,10 +20,10 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
-from repo_scripts import redirect_caches
 
 from unimedi.datasets.phantom.findings import FINDING_CLASSES
 from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
+from repo_scripts import redirect_caches
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p.relative_to(REPO_ROOT).as_posix()

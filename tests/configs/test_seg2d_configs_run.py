@@ -22,11 +22,11 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
+
+from unimedi.registry import ENCODERS
+from repo_scripts import load_script
 from segmentation_fakes import (write_fake_phantom_seg2d, write_fake_rsna_seg,
                                 write_fake_seg_image_folder, write_fake_siim)
-
-from repo_scripts import load_script
-from unimedi.registry import ENCODERS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEG2D_FOLDERS = ('phantom2d', 'siim', 'rsna', 'image_folder')

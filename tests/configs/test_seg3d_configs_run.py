@@ -21,12 +21,12 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
-from seg3d_fakes import write_fake_seg_volumes
 
 from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
 from unimedi.datasets.writers import strip_image_suffix
 from unimedi.registry import ENCODERS
 from repo_scripts import load_script
+from seg3d_fakes import write_fake_seg_volumes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEG3D_CONFIGS = sorted(p.relative_to(REPO_ROOT).as_posix()

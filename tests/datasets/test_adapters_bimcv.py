@@ -62,8 +62,8 @@ def write_bimcv_tree(root: Path) -> Path:
                                                  'report_en'], [
         ('ses-E06528', 'sub-S03047', ES, EN),
         ('ses-E06529', 'sub-S03047', 'Rx normal.', 'Normal radiograph.'),
-        ('E07000', 'sub-S03048', 'Sin hallazgos.', 'FINDINGS: No findings.\n'
-                                                    'IMPRESSION: Normal CT.'),
+        ('E07000', 'sub-S03048', 'Sin hallazgos.',
+         'FINDINGS: No findings.\nIMPRESSION: Normal CT.'),
         ('ses-E08000', 'sub-S03049', 'Consolidación basal.', ''),
     ])
 

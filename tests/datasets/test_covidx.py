@@ -5,10 +5,10 @@ from collections import Counter
 from functools import partial
 
 import pytest
-from downstream_fakes import write_fake_covidx
 
 from unimedi.datasets import COVIDxDataset, ManifestError
 from unimedi.datasets.covidx import COVIDX_BINARY_CLASSES, parse_covidx_line
+from downstream_fakes import write_fake_covidx
 
 PIPELINE = [dict(type='LoadMedicalImage'), dict(type='PackMedInputs')]
 #: without serialize_data, which runs gc.collect() (0.2 s a dataset here); the

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TINY_CLASSES, write_tiny_dataset
 from unimedi.datasets import ImageReportDataset, stratified_fraction
+from conftest import TINY_CLASSES, write_tiny_dataset
 
 
 @pytest.fixture(scope='module')

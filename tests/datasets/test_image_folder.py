@@ -6,9 +6,9 @@ from functools import partial
 
 import numpy as np
 import pytest
-from downstream_fakes import write_fake_image_folder
 
 from unimedi.datasets import ImageFolderDataset
+from downstream_fakes import write_fake_image_folder
 
 PIPELINE = [dict(type='LoadMedicalImage'), dict(type='PackMedInputs')]
 #: without serialize_data, which runs gc.collect() (0.2 s a dataset here); the

@@ -89,8 +89,8 @@ def test_img_dir_pairs_images_with_reports(iu_tgz, tmp_path):
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
     assert [i['image_id'] for i in infos] == present
     assert [i['report_id'] for i in infos] == ['1', '1', '2']
-    assert [i['img_path'] for i in infos] == [str(tmp_path / 'images' / f'{n}.png')
-                                             for n in present]
+    assert [i['img_path'] for i in infos] == [
+        str(tmp_path / 'images' / f'{n}.png') for n in present]
     assert {i['modality'] for i in infos} == {'2d'}
     assert infos[0]['report'] == infos[1]['report']
     assert infos[2]['impression'] == 'No acute pulmonary findings.'

@@ -134,9 +134,8 @@ def test_csv_manifest(tmp_path):
     assert ct['report'] == 'IMPRESSION: mass, left.'
     assert infos[3]['lesion_slices'] == [2]
     assert 'seg_map_path' not in infos[0] and 'lesion_slices' not in infos[0]
-    assert [i['case_id'] for i in _infos(_dataset('m.csv', data_root=str(tmp_path),
-                                                   split='train', modalities=('2d', )))] == \
-        ['c1', 'c3', 'c4']
+    train_2d = _dataset('m.csv', data_root=str(tmp_path), split='train', modalities=('2d', ))
+    assert [i['case_id'] for i in _infos(train_2d)] == ['c1', 'c3', 'c4']
 
 
 def test_csv_multi_class_and_semicolon_lists(tmp_path):
@@ -288,6 +287,7 @@ def test_full_pipeline_mixed_2d_3d(tiny_dataset):
 
 def test_no_rows_left_after_filtering_is_an_error_naming_the_manifest(tmp_path):
     import json as _json
+
     from unimedi.datasets import ImageReportDataset, ManifestError
     manifest = tmp_path / 'm.jsonl'
     manifest.write_text(_json.dumps(dict(path='a.png', modality='2d', report='x',

@@ -5,9 +5,9 @@ from collections import Counter
 from functools import partial
 
 import pytest
-from downstream_fakes import write_fake_rsna_pneumonia
 
 from unimedi.datasets import ManifestError, RSNAPneumoniaDataset
+from downstream_fakes import write_fake_rsna_pneumonia
 
 PIPELINE = [dict(type='LoadMedicalImage'), dict(type='PackMedInputs')]
 #: without serialize_data, which runs gc.collect() (0.2 s a dataset here); the

@@ -27,7 +27,7 @@ PHANTOMS = dict(type='PhantomDataset', num_3d=12, num_2d=14, seed=3, pipeline=PI
 
 def _model(distill: bool = True, **overrides):
     torch.manual_seed(0)
-    return MODELS.build(dict(overrides,
+    config = dict(
         type='UniMedI',
         vision_encoder=dict(type='UnifiedViT', arch=dict(embed_dim=32, depth=1, num_heads=2),
                             tokenizers={'2d': dict(type='PatchEmbed2D', patch_size=8,
@@ -38,7 +38,8 @@ def _model(distill: bool = True, **overrides):
         embed_dim=16,
         dino_head=dict(type='DINOHead', out_dim=24, hidden_dim=16, bottleneck_dim=8),
         loss_weights=dict(icl=1.0 if distill else 0.0, pcl=0.0),
-        data_preprocessor=dict(type='MedDataPreprocessor', mean=0.5, std=0.25)))
+        data_preprocessor=dict(type='MedDataPreprocessor', mean=0.5, std=0.25))
+    return MODELS.build(dict(config, **overrides))
 
 
 def test_measure_gives_every_value_for_both_encoders_and_modalities():

@@ -3,8 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from unimedi.engine.optimizers.layer_decay_constructor import (
-    LayerDecayOptimWrapperConstructor, vit_layer_id)
+from unimedi.engine.optimizers.layer_decay_constructor import (LayerDecayOptimWrapperConstructor,
+                                                               vit_layer_id)
 from unimedi.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 
 ARCH = dict(embed_dim=32, depth=2, num_heads=2)

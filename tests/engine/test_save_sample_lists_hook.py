@@ -8,10 +8,10 @@ import pytest
 from mmengine.dataset import RepeatDataset
 from mmengine.logging import MMLogger
 
-from conftest import TINY_CLASSES, write_tiny_dataset
 from unimedi.datasets import ImageReportDataset
 from unimedi.engine.hooks.save_sample_lists_hook import SaveSampleListsHook
 from unimedi.registry import HOOKS
+from conftest import TINY_CLASSES, write_tiny_dataset
 
 
 @pytest.fixture(scope='module')

@@ -98,6 +98,7 @@ def test_dino_head_bad_depth_raises():
 
 def test_projection_head_batch_input_norm_removes_the_common_direction():
     import torch
+
     from unimedi.models.heads import ProjectionHead
     torch.manual_seed(0)
     common = torch.randn(1, 16) * 10
@@ -114,6 +115,7 @@ def test_projection_head_batch_input_norm_removes_the_common_direction():
 
 def test_projection_head_rejects_unknown_input_norm():
     import pytest
+
     from unimedi.models.heads import ProjectionHead
     with pytest.raises(ValueError, match='input_norm'):
         ProjectionHead(16, 8, input_norm='group')

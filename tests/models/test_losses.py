@@ -35,8 +35,8 @@ def test_info_nce_matches_hand_computation():
     # text: a noisy copy, so that the loss is asymmetric between directions
     text = _unit(image + rng.normal(scale=0.8, size=(4, 5)))
     loss = InfoNCELoss()
-    value = loss(torch.tensor(image, dtype=torch.float64), torch.tensor(text,
-                                                                         dtype=torch.float64))
+    value = loss(torch.tensor(image, dtype=torch.float64),
+                 torch.tensor(text, dtype=torch.float64))
     expected = _info_nce_by_hand(image, text, 1 / 0.07)
     assert value.item() == pytest.approx(expected, rel=1e-5)
     # a fixed, easy case: orthogonal pairs, scale 1

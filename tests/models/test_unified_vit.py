@@ -286,6 +286,7 @@ def test_no_weight_decay_names_are_parameters(vit):
 
 def test_attention_layers_averages_the_last_blocks_only():
     import torch
+
     from unimedi.models.encoders import UnifiedViT
     torch.manual_seed(0)
     vit = UnifiedViT(arch=dict(embed_dim=32, depth=3, num_heads=2),

@@ -409,8 +409,8 @@ def test_koleo_weight_adds_a_per_modality_spreading_loss():
 
     model.koleo_loss.forward = spy
     losses, _ = _loss(model)  # 3 radiographs and 2 CTs: KoLeo within each modality
-    assert {k for k in losses if 'loss' in k} == {'loss_vl', 'loss_icl', 'loss_pcl',
-                                                 'loss_koleo'}
+    assert {k for k in losses if 'loss' in k} == {
+        'loss_vl', 'loss_icl', 'loss_pcl', 'loss_koleo'}
     assert [n for n, _ in seen] == [3, 2]
     expected = 0.5 * (3 * seen[0][1] + 2 * seen[1][1]) / 5
     torch.testing.assert_close(losses['loss_koleo'].detach(), expected)

@@ -10,10 +10,10 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import MODELS, DefaultScope
 from mmengine.utils import import_modules_from_strings
 
-from conftest import TINY_CLASSES
 from unimedi.models import MedDataPreprocessor
 from unimedi.registry import DATASETS
 from unimedi.registry import MODELS as UNIMEDI_MODELS
+from conftest import TINY_CLASSES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = REPO_ROOT / 'projects' / 'example_project' / 'configs' / 'histogram_baseline.py'

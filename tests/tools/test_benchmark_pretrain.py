@@ -28,8 +28,8 @@ def bench_tool():
 def test_benchmark_prints_table_with_ratios(bench_tool, capsys, device):
     extra = ['--amp'] if device == 'cuda' else []
     rows = bench_tool.main(['--archs', 'tiny', '--device', device, '--iters', '2',
-                           '--warmup', '0', '--batch-size', '2', '--size-2d', '32',
-                           '--size-3d', '8', '32', '32', '--text-length', '16'] + extra)
+                            '--warmup', '0', '--batch-size', '2', '--size-2d', '32',
+                            '--size-3d', '8', '32', '32', '--text-length', '16'] + extra)
     out = capsys.readouterr().out
     assert [(r['device'], r['arch'], r['mode']) for r in rows] == \
         [(device, 'tiny', m) for m in ('2d', '3d', 'mixed')]

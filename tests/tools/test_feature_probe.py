@@ -3,7 +3,6 @@ import json
 
 import numpy as np
 import pytest
-from repo_scripts import TINY_UNIMEDI_CONFIG, load_script
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
@@ -11,6 +10,7 @@ from sklearn.preprocessing import StandardScaler
 from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
 from unimedi.datasets.subsets import stratified_fraction
 from unimedi.evaluation.feature_quality import linear_probe_auc
+from repo_scripts import TINY_UNIMEDI_CONFIG, load_script
 
 
 def _data(seed, n, shift):

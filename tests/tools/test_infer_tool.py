@@ -16,9 +16,9 @@ import pytest
 import torch
 from mmengine.config import Config
 from PIL import Image
-from repo_scripts import TINY_UNIMEDI_CONFIG, load_script
 
 from unimedi.apis import init_model
+from repo_scripts import TINY_UNIMEDI_CONFIG, load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ['There is a pulmonary nodule.', 'The lungs are clear.', 'Small pleural effusion.']

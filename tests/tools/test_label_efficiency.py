@@ -3,6 +3,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from repo_scripts import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -2,6 +2,7 @@
 import json
 
 import pytest
+
 from repo_scripts import load_script
 
 

@@ -14,8 +14,6 @@ import nibabel as nib
 import numpy as np
 import pytest
 from PIL import Image
-from downstream_fakes import (CHEXPERT_HEADER, write_cc_ccii_scan, write_fake_chexpert,
-                              write_fake_covidx, write_fake_rsna_pneumonia)
 
 from unimedi.datasets import CCCIIDataset, ManifestError
 from unimedi.datasets.cc_ccii import prepare_cc_ccii
@@ -23,6 +21,8 @@ from unimedi.datasets.chexpert import chexpert_patient, split_chexpert
 from unimedi.datasets.covidx import split_covidx
 from unimedi.datasets.rsna_pneumonia import split_rsna_pneumonia
 from unimedi.datasets.transforms import LoadMedicalImage
+from downstream_fakes import (CHEXPERT_HEADER, write_cc_ccii_scan, write_fake_chexpert,
+                              write_fake_covidx, write_fake_rsna_pneumonia)
 from repo_scripts import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -222,8 +222,8 @@ class TimmBaseline(nn.Module):
         from timm.models.vision_transformer import VisionTransformer
 
         import unimedi.models  # noqa: F401
-        from unimedi.registry import ENCODERS, LOSSES
         from unimedi.models.encoders import ARCH_SETTINGS
+        from unimedi.registry import ENCODERS, LOSSES
 
         dims = ARCH_SETTINGS[arch]
         width = dims['embed_dim']

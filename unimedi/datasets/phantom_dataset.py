@@ -6,8 +6,8 @@ from mmengine.dataset import force_full_init
 from unimedi.registry import DATASETS
 from .base_dataset import MedBaseDataset
 from .phantom.findings import FINDING_CLASSES, multi_hot
-from .phantom.generator import (SPLITS, PhantomConfig, assign_splits, ct_affine,
-                                generate_ct_case, generate_xray_case)
+from .phantom.generator import (SPLITS, PhantomConfig, assign_splits, ct_affine, generate_ct_case,
+                                generate_xray_case)
 
 
 @DATASETS.register_module()

@@ -8,9 +8,9 @@ import pytest
 
 from unimedi.datasets import ImageReportDataset, PhantomDataset
 from unimedi.datasets.phantom import (FINDING_CLASSES, TISSUE_HU, PhantomConfig,
-                                      build_chest_anatomy, generate_ct_case,
-                                      generate_xray_case, label_of, mentioned_findings,
-                                      sample_findings, write_phantom_dataset)
+                                      build_chest_anatomy, generate_ct_case, generate_xray_case,
+                                      label_of, mentioned_findings, sample_findings,
+                                      write_phantom_dataset)
 from unimedi.datasets.phantom.findings import PAINT_ORDER
 from unimedi.datasets.transforms import LoadMedicalImage, LoadMedicalMask
 

@@ -7,8 +7,7 @@ import torch
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 
-from unimedi.datasets.transforms import (KeepOriginalMask, PackSegInputs2D, RandomFlip,
-                                         Resize)
+from unimedi.datasets.transforms import KeepOriginalMask, PackSegInputs2D, RandomFlip, Resize
 from unimedi.registry import METRICS
 
 

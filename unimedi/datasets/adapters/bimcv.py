@@ -15,8 +15,7 @@ import random
 from typing import Iterable, Sequence
 
 from ..reports import compose_report, split_sections
-from .common import (SPLITS, AdapterSummary, check_columns, read_table, resolve,
-                     table_header)
+from .common import SPLITS, AdapterSummary, check_columns, read_table, resolve, table_header
 
 SESSION_COLUMNS = ('session_id', 'ReportID', 'session')
 SPANISH_COLUMN = 'Report'

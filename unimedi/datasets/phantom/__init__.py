@@ -1,8 +1,7 @@
 """Procedurally generated chest phantoms: the embedded default data of unimedi."""
 from .anatomy import LOBES, TISSUE_HU, build_chest_anatomy
 from .findings import FINDING_CLASSES, Finding, label_of, paint_findings, sample_findings
-from .generator import (PhantomConfig, generate_ct_case, generate_xray_case,
-                        write_phantom_dataset)
+from .generator import PhantomConfig, generate_ct_case, generate_xray_case, write_phantom_dataset
 from .projection import project_labels, radiograph
 from .report_writer import FINDING_KEYWORDS, mentioned_findings, write_report
 

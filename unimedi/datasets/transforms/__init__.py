@@ -6,8 +6,8 @@ from .labels import RemapLabels
 from .loading import LoadMedicalImage, LoadMedicalMask
 from .report import ParseReport
 from .seg_formatting import KeepOriginalMask, PackSegInputs2D
-from .wrappers import PerModality
 from .spatial import CenterCropOrPad, RandomCrop, RandomFlip, Resample, Resize, crop_or_pad
+from .wrappers import PerModality
 
 __all__ = [
     'LoadMedicalImage', 'LoadMedicalMask', 'HUWindow', 'HU_WINDOW_PRESETS', 'Resample',

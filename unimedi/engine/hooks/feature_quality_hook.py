@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+
 import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
@@ -164,4 +165,3 @@ class FeatureQualityHook(Hook):
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if self.every_n_train_iters(runner, self.interval) or self.is_last_train_iter(runner):
             self._log(runner, runner.iter + 1)
-

@@ -3,6 +3,6 @@ from .layer_decay_constructor import LayerDecayOptimWrapperConstructor, vit_laye
 from .no_weight_decay_constructor import NoWeightDecayOptimWrapperConstructor, no_weight_decay_names
 
 __all__ = [
-    'AutocastOptimWrapper', 'LayerDecayOptimWrapperConstructor', 'NoWeightDecayOptimWrapperConstructor',
-    'no_weight_decay_names', 'vit_layer_id'
+    'AutocastOptimWrapper', 'LayerDecayOptimWrapperConstructor',
+    'NoWeightDecayOptimWrapperConstructor', 'no_weight_decay_names', 'vit_layer_id'
 ]
