@@ -202,9 +202,13 @@ def test_extra_tokens_change_cls_and_keep_patch_shape(vit):
 def test_get_intermediate_layers(modality, grid):
     model = _vit(CUSTOM_ARCH, out_indices=(-1, ))
     x = _input(modality)
-    block_outputs = []
-    handles = [block.register_forward_hook(lambda m, a, out: block_outputs.append(out[0]))
-               for block in model.blocks]
+    block_outputs, seen_out_indices = [], set()
+
+    def record(module, args, out):
+        block_outputs.append(out[0])
+        seen_out_indices.add(model.out_indices)
+
+    handles = [block.register_forward_hook(record) for block in model.blocks]
     with torch.no_grad():
         maps = model.get_intermediate_layers(x, modality, indices=(0, -1))
     for handle in handles:
@@ -216,8 +220,9 @@ def test_get_intermediate_layers(modality, grid):
         expected = block_outputs[index][:, 1:1 + length].transpose(1, 2).reshape(2, 48, *grid)
         assert torch.equal(feature, expected)
     assert not torch.allclose(maps[0], maps[1])
-    # the default indices come back afterwards
-    assert model.out_indices == (2, )
+    # the encoder's state is not changed, not even while the call runs (another thread or a
+    # hook sees the configured out_indices throughout)
+    assert seen_out_indices == {(2, )} and model.out_indices == (2, )
     with torch.no_grad():
         default = model.get_intermediate_layers(x, modality)
     assert len(default) == 1 and torch.equal(default[0], maps[1])

@@ -209,7 +209,8 @@ class UnifiedViT(BaseModule):
 
     def forward(self, x: torch.Tensor, modality: str, mask: torch.Tensor | None = None,
                 extra_tokens: torch.Tensor | None = None, return_attention: bool = False,
-                return_features: bool = False, attention_layers: int | None = None) -> dict:
+                return_features: bool | Sequence[int] = False,
+                attention_layers: int | None = None) -> dict:
         """Encode one modality's batch.
 
         Args:
@@ -220,7 +221,9 @@ class UnifiedViT(BaseModule):
                 :meth:`embed_extra`), optional.
             return_attention: also return the [CLS] -> patch attention averaged over
                 layers and heads (softmax over this input's L patch tokens).
-            return_features: also return the outputs of the blocks in ``out_indices``.
+            return_features: also return the outputs of the blocks in ``out_indices``
+                (``True``) or of the blocks given (a sequence of indices; negative from the
+                end).
             attention_layers: average the [CLS] attention over the last N blocks only
                 (``None``: all blocks, the paper's formula).
 
@@ -242,6 +245,10 @@ class UnifiedViT(BaseModule):
         if not 0 <= first_attention < self.depth:
             raise ValueError(
                 f'attention_layers must be in [1, {self.depth}], got {attention_layers}')
+        if isinstance(return_features, bool):
+            feature_indices = self.out_indices if return_features else ()
+        else:
+            feature_indices = tuple(i % self.depth for i in return_features)
         attention_sum, features = None, []
         for index, block in enumerate(self.blocks):
             wanted = return_attention and index >= first_attention
@@ -249,14 +256,14 @@ class UnifiedViT(BaseModule):
             if cls_attention is not None:
                 layer_mean = cls_attention.mean(dim=1)
                 attention_sum = layer_mean if attention_sum is None else attention_sum + layer_mean
-            if return_features and index in self.out_indices:
+            if index in feature_indices:
                 features.append(h[:, start:start + length])
         h = self.norm(h)
         out = dict(cls=h[:, 0], patch=h[:, start:start + length], extra=h[:, start + length:],
                    grid=grid)
         if return_attention:
             out['cls_attention'] = attention_sum / (self.depth - first_attention)
-        if return_features:
+        if return_features is not False:
             out['features'] = features
         return out
 
@@ -267,13 +274,8 @@ class UnifiedViT(BaseModule):
         Returns:
             one ``(B, C, *grid)`` map per index (``out_indices`` by default), shallow first.
         """
-        saved = self.out_indices
-        if indices is not None:
-            self.out_indices = tuple(i % self.depth for i in indices)
-        try:
-            out = self.forward(x, modality, return_features=True)
-        finally:
-            self.out_indices = saved
+        out = self.forward(x, modality,
+                           return_features=self.out_indices if indices is None else indices)
         grid = out['grid']
         return [f.transpose(1, 2).reshape(f.shape[0], self.embed_dim, *grid)
                 for f in out['features']]
