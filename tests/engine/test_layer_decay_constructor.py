@@ -1,6 +1,7 @@
 """LayerDecayOptimWrapperConstructor: per-layer learning rates and weight-decay groups."""
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 from torch import nn
 
 from unimedi.engine.optimizers.layer_decay_constructor import (LayerDecayOptimWrapperConstructor,
@@ -122,3 +123,36 @@ def test_model_without_backbone_raises():
         OPTIM, dict(layer_decay_rate=0.5, encoder='encoder'))
     with pytest.raises(ValueError, match=r'\.encoder \(with a depth attribute\)'):
         constructor(model)
+
+
+def _segmentor():
+    return MODELS.build(dict(
+        type='mmseg.EncoderDecoder',
+        data_preprocessor=dict(type='mmseg.SegDataPreProcessor', mean=[0.0], std=[1.0]),
+        backbone=dict(type='ViTSegBackbone', out_indices=(0, 1),
+                      encoder=dict(type='UnifiedViT', arch=ARCH,
+                                   tokenizers={'2d': dict(type='PatchEmbed2D', img_size=32)})),
+        decode_head=dict(type='mmseg.FCNHead', in_channels=32, in_index=1, channels=8,
+                         num_convs=1, num_classes=2,
+                         loss_decode=dict(type='mmseg.CrossEntropyLoss'))))
+
+
+def test_encoder_found_by_dotted_path_as_in_the_2d_segmentation_backbone():
+    """``backbone.encoder``: the ViT inside ``ViTSegBackbone`` gets the per-layer rates."""
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('unimedi'):  # as under a runner
+        model = _segmentor()
+    constructor = LayerDecayOptimWrapperConstructor(
+        OPTIM, dict(layer_decay_rate=0.5, encoder='backbone.encoder'))
+    wrapper = constructor(model)
+    by_id = {id(p): g for g in wrapper.optimizer.param_groups for p in g['params']}
+    lr = {name: by_id[id(p)]['lr'] for name, p in model.named_parameters()}
+    assert lr['decode_head.conv_seg.weight'] == pytest.approx(LR)
+    assert lr['backbone.encoder.norm.weight'] == pytest.approx(LR)
+    assert lr['backbone.encoder.blocks.1.attn.qkv.weight'] == pytest.approx(LR * 0.5)
+    assert lr['backbone.encoder.blocks.0.attn.qkv.weight'] == pytest.approx(LR * 0.25)
+    assert lr['backbone.encoder.cls_token'] == pytest.approx(LR * 0.125)
+    assert by_id[id(model.backbone.encoder.cls_token)]['weight_decay'] == 0.0
+    with pytest.raises(ValueError, match=r'no ViT encoder at \.backbone\.missing'):
+        LayerDecayOptimWrapperConstructor(
+            OPTIM, dict(layer_decay_rate=0.5, encoder='backbone.missing'))(model)

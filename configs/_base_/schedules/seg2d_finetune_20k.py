@@ -1,9 +1,9 @@
-# Fine-tuning the encoder with the decode head, 20000 iterations: AdamW, the encoder at
-# 0.1x the head's learning rate (mmengine's custom_keys: the layer-decay constructor of the
-# classifiers expects the ViT at model.backbone, here it is model.backbone.encoder); 1000
-# warm-up iterations then cosine; validation every 1000 iterations (best checkpoint and early
-# stopping: configs/_base_/seg2d_runtime.py). The head's norms and biases get no weight
-# decay (a custom key replaces these multipliers, so all encoder parameters decay).
+# Fine-tuning the encoder with the decode head, 20000 iterations: AdamW with layer-wise lr
+# decay 0.65 (mmseg's BEiT / MAE UperNet recipe: the neck and head at the base lr, block i of
+# the ViT at 0.65 ** (depth - i) of it, the embeddings lowest); the ViT is found by its dotted
+# path, model.backbone.encoder. Biases, norms and the encoder's no_weight_decay() names get
+# no weight decay. 1000 warm-up iterations then cosine; validation every 1000 iterations
+# (best checkpoint and early stopping: configs/_base_/seg2d_runtime.py).
 # Iterations, not epochs (mmseg's convention): the infinite sampler keeps every batch full,
 # whatever the label fraction, so BatchNorm never sees a batch of one.
 max_iters = 20000
@@ -11,8 +11,8 @@ warmup_iters = 1000
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.05),
-    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0,
-                       custom_keys={'backbone.encoder': dict(lr_mult=0.1)}),
+    constructor='LayerDecayOptimWrapperConstructor',
+    paramwise_cfg=dict(layer_decay_rate=0.65, encoder='backbone.encoder'),
     clip_grad=dict(max_norm=5.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=warmup_iters),

@@ -35,15 +35,19 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
 
     ``paramwise_cfg``:
         - ``layer_decay_rate`` (float): ``rate`` above; 1.0 turns the decay off.
-        - ``encoder`` (str): attribute of the model holding the ViT (default
-          ``'backbone'``); it must have ``depth``.
+        - ``encoder`` (str): dotted path of the ViT inside the model (default
+          ``'backbone'``; ``'backbone.encoder'`` for the 2D segmentation backbone); it must
+          have ``depth``.
     """
 
     def add_params(self, params: list, module: nn.Module, prefix: str = '', **kwargs) -> None:
         cfg = dict(self.paramwise_cfg)
         rate = float(cfg.get('layer_decay_rate', 1.0))
         encoder_name = cfg.get('encoder', 'backbone')
-        encoder = getattr(module, encoder_name, None)
+        try:
+            encoder = module.get_submodule(encoder_name)
+        except AttributeError:
+            encoder = None
         if encoder is None or not hasattr(encoder, 'depth'):
             raise ValueError(f'LayerDecayOptimWrapperConstructor: the model has no ViT '
                              f'encoder at .{encoder_name} (with a depth attribute)')
