@@ -33,7 +33,8 @@ def vit() -> UnifiedViT:
     return _vit()
 
 
-@pytest.mark.parametrize('arch, width, depth', [('tiny', 64, 2), (CUSTOM_ARCH, 48, 3)])
+@pytest.mark.parametrize('arch, width, depth',
+                         [('tiny', 64, 2), ('demo', 128, 4), (CUSTOM_ARCH, 48, 3)])
 @pytest.mark.parametrize('modality, grid', [('2d', (4, 4)), ('3d', (4, 4, 4))])
 def test_output_shapes(arch, width, depth, modality, grid):
     model = _vit(arch)

@@ -3,7 +3,7 @@
 # 4 blocks, convolutional-stem tokenizers (Xiao et al. 2021) with 16 x 16 patches for
 # radiographs at 112 x 112 (7 x 7 tokens) and 4 x 16 x 16 patches for CTs at 32 x 64 x 64
 # (8 x 4 x 4 tokens). docs/pretraining_quality.md: what the stems add over patchify.
-tiny_arch = dict(embed_dim=128, depth=4, num_heads=4, mlp_ratio=4.0)
+tiny_arch = 'demo'  # UnifiedViT's ARCH_SETTINGS: embed_dim 128, depth 4, 4 heads
 tiny_tokenizer_2d = dict(type='ConvStemPatchEmbed', spatial_dims=2, in_channels=1,
                          patch_size=16, img_size=(112, 112))
 tiny_tokenizer_3d = dict(type='ConvStemPatchEmbed', spatial_dims=3, in_channels=1,

@@ -12,8 +12,11 @@ from torch import nn
 from unimedi.registry import ENCODERS, TOKENIZERS
 
 #: ViT sizes. ``tiny`` is for tests and the CPU demo.
+#: named encoder sizes: ``tiny`` for unit tests, ``demo`` for the CPU phantom configs
+#: (``configs/_base_/models/vit_tiny_encoder.py``), ``small`` / ``base`` as in timm.
 ARCH_SETTINGS = {
     'tiny': dict(embed_dim=64, depth=2, num_heads=2, mlp_ratio=4.0),
+    'demo': dict(embed_dim=128, depth=4, num_heads=4, mlp_ratio=4.0),
     'small': dict(embed_dim=384, depth=12, num_heads=6, mlp_ratio=4.0),
     'base': dict(embed_dim=768, depth=12, num_heads=12, mlp_ratio=4.0),
 }
