@@ -1,4 +1,4 @@
-"""Shared fixtures: the real files in ../shared/data and a tiny synthetic manifest."""
+"""Shared fixtures: the real files linked under data/ and a tiny synthetic manifest."""
 from __future__ import annotations
 
 import json
@@ -10,17 +10,21 @@ import pytest
 from PIL import Image
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / 'shared' / 'data'
+#: the real medical files, linked under data/ by tools/data/link_real_data.sh (which
+#: tools/install.sh runs when ../shared/data exists)
+REAL_DATA = REPO_ROOT / 'data'
+REAL_FOLDERS = ('ct', 'dicom', 'reports', 'cxr-pneumonia')
 TINY_CLASSES = ('nodule', 'effusion')
 
 
 @pytest.fixture(scope='session')
 def shared_data() -> Path:
-    """The real medical files beside the project (skipped with a reason when absent)."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f'real data folder {SHARED_DATA} not present (it ships beside the repo '
-                    'on developer machines and CI only)')
-    return SHARED_DATA
+    """The folder holding the real medical files (skipped with a reason when absent)."""
+    missing = [name for name in REAL_FOLDERS if not (REAL_DATA / name).is_dir()]
+    if missing:
+        pytest.skip(f'real data {missing} not under {REAL_DATA} (they ship beside the repo on '
+                    'developer machines and CI: bash tools/data/link_real_data.sh)')
+    return REAL_DATA
 
 
 def write_tiny_dataset(root: Path, num_2d: int = 6, num_3d: int = 4, seed: int = 0) -> Path:

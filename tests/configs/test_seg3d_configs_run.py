@@ -5,7 +5,8 @@ The configs keep their datasets, pipelines, decoder, loss, metric, schedules and
 only the sizes shrink (a 2-block 32-wide ViT, decoder feature size 4, batches of 2, no
 worker processes; BCV's 96^3 crops and windows become 16 x 32 x 32) and the data are tiny:
 phantoms written by the generator, fake NIfTI volumes with a BCV-style datalist, and the
-real CT of ``../shared/data/ct`` for ``ct_organs`` (skipped when that folder is absent).
+real CT of ``data/ct`` (tools/data/link_real_data.sh) for ``ct_organs`` (skipped when that
+folder is absent).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 # A folder of radiographs, one subfolder per class (ImageFolderDataset), here the
-# pediatric pneumonia set (NORMAL / PNEUMONIA; e.g. ../shared/data/cxr-pneumonia/train,
-# linked to data/cxr-pneumonia). A fixed, stratified 80 / 20 split (split_seed 0): the
+# pediatric pneumonia set (NORMAL / PNEUMONIA; data/cxr-pneumonia/train, the real files
+# linked by tools/data/link_real_data.sh). A fixed, stratified 80 / 20 split (split_seed 0): the
 # model trains on the 80 % and is tested on the 20 %. With no third split, nothing is
 # selected on the test part: no early stopping, the last epoch is tested (set in the
 # configs/classification/cxrpneumonia/ configs).

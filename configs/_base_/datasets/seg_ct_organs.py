@@ -1,14 +1,15 @@
-# Organ segmentation on ONE real CT (../shared/data/ct: TotalSegmentator's test fixture,
+# Organ segmentation on ONE real CT (data/ct: TotalSegmentator's test fixture,
 # 122 x 101 x 30 voxels at 3 mm, RAS), fitted and evaluated on that same volume: a check
 # that the whole 3D path works on real data (loading, label mapping, foreground crops,
 # sliding windows, Dice, a NIfTI prediction on the input's grid), not a benchmark.
-# TotalSegmentator labels (../shared/data/ct/totalseg_class_map.txt, dict "total") are
+# TotalSegmentator labels (data/ct/totalseg_class_map.txt, dict "total") are
 # mapped to 6 organs; the lung is the union of its 5 lobes. Random 32 x 64 x 64 crops
 # (axial slices padded from 30 to 32) centred 2:1 on an organ; the test tiles the whole volume
 # with 32 x 64 x 64 windows.
 _base_ = ['../models/unimedi_vit_tiny_segmentor3d.py']
 
-data_root = '../shared/data/ct'
+# data/ct: a link to the real files (bash tools/data/link_real_data.sh)
+data_root = 'data/ct'
 organs = dict(liver=[5], spleen=[1], kidney_right=[2], kidney_left=[3], stomach=[6],
               lung=[10, 11, 12, 13, 14])
 classes = ('background', 'liver', 'spleen', 'kidney_right', 'kidney_left', 'stomach', 'lung')

@@ -1,7 +1,7 @@
 # UniMedI with ViT-B/16 (2D 16x16 patches at 224, 3D 4x16x16 patches at 32x128x128)
-# and BioClinicalBERT, as in the paper. Paper defaults for what it leaves open: see
-# ../shared/PAPER.md (embed dim 256, DINO out_dim 8192, tau_t 0.04, tau_s 0.1,
-# centre momentum 0.9, mask ratio 0.5, slice ratio 0.1).
+# and BioClinicalBERT, as in the paper (He et al., ECCV 2024, arXiv 2311.14851). Defaults
+# for what the paper leaves open (README "Options beyond the paper"): embed dim 256, DINO
+# out_dim 8192, tau_t 0.04, tau_s 0.1, centre momentum 0.9, mask ratio 0.5, slice ratio 0.1.
 text_model = 'checkpoints/Bio_ClinicalBERT'  # a local Hugging Face folder (never downloaded)
 max_report_tokens = 128
 

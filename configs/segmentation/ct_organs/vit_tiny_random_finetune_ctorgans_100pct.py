@@ -1,5 +1,5 @@
 # Baseline: 3D segmentation, fine-tuning of the encoder with the UNETR decoder, on
-# the one real CT of ../shared/data/ct (6 organs; fitted and tested on that volume),
+# the one real CT of data/ct (6 organs; fitted and tested on that volume),
 # with no pre-training (trained from a random init), 100 % of the training labels.
 _base_ = ['./vit_tiny_unimedi_finetune_ctorgans_100pct.py']
 model = dict(pretrained=None)

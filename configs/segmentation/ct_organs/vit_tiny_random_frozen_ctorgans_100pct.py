@@ -1,5 +1,5 @@
 # Baseline: 3D segmentation, frozen encoder (only the UNETR decoder learns), on
-# the one real CT of ../shared/data/ct (6 organs; fitted and tested on that volume),
+# the one real CT of data/ct (6 organs; fitted and tested on that volume),
 # with a randomly initialised, frozen encoder, 100 % of the training labels.
 _base_ = ['./vit_tiny_unimedi_frozen_ctorgans_100pct.py']
 model = dict(pretrained=None)

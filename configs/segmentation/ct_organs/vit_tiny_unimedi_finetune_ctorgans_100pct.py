@@ -1,6 +1,6 @@
 # 3D segmentation: fine-tuning of the encoder with the UNETR decoder,
 # with the demo's tiny UniMedI encoder, on
-# the one real CT of ../shared/data/ct (6 organs; fitted and tested on that volume),
+# the one real CT of data/ct (6 organs; fitted and tested on that volume),
 # 100 % of the training labels. Naming: configs/segmentation/README.md.
 _base_ = [
     '../../_base_/datasets/seg_ct_organs.py',
