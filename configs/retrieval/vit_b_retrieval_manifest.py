@@ -8,7 +8,7 @@ _base_ = ['../unimedi/vit_b_pretrain.py']
 test_pipeline = [
     dict(type='LoadMedicalImage'),
     dict(type='PerModality', pipelines={
-        '2d': [dict(type='Resize', size=(224, 224))],
+        '2d': [dict(type='MedResize', size=(224, 224))],
         '3d': [dict(type='HUWindow', windows='lung'),
                dict(type='Resample', spacing=(5.0, 1.5, 1.5)),
                dict(type='CenterCropOrPad', size=(32, 128, 128))],

@@ -31,7 +31,7 @@ test_dataloader = dict(
                  ann_file='unimedi_splits/test.csv', classes=classes,
                  pipeline=[
                      dict(type='LoadMedicalImage', modality='2d'),
-                     dict(type='Resize', size=(224, 224)),
+                     dict(type='MedResize', size=(224, 224)),
                      dict(type='PackMedInputs'),
                  ]))
 test_evaluator = [dict(type='MultiLabelAUC', prefix='zero_shot')]

@@ -26,7 +26,7 @@ test_dataloader = dict(
                  classes=classes, split='val', val_fraction=0.2, split_seed=0,
                  pipeline=[
                      dict(type='LoadMedicalImage', modality='2d'),
-                     dict(type='Resize', size=(112, 112), image_mode='area'),
+                     dict(type='MedResize', size=(112, 112), image_mode='area'),
                      dict(type='PackMedInputs'),
                  ]))
 test_evaluator = [dict(type='MultiClassMetric', prefix='zero_shot')]

@@ -281,7 +281,7 @@ def test_inferencer_from_a_built_model(inferencer, encoded, workdir, monkeypatch
     with pytest.raises(ValueError, match='no test pipeline'):
         UniMedIInferencer(model)
     pipeline = [dict(type='LoadMedicalImage'),
-                dict(type='Resize', size=(112, 112), image_mode='area'),
+                dict(type='MedResize', size=(112, 112), image_mode='area'),
                 dict(type='PackMedInputs')]
     own = UniMedIInferencer(model, pipeline=pipeline)
     assert own.report_parser is None

@@ -15,7 +15,7 @@ from unimedi.datasets.seg2d_common import (make_palette, read_split_list, seg_me
 from segmentation_fakes import write_fake_phantom_seg2d, write_fake_seg_image_folder
 
 PIPELINE = [dict(type='LoadMedicalImage', modality='2d'), dict(type='LoadMedicalMask'),
-            dict(type='KeepOriginalMask'), dict(type='Resize', size=(32, 32)),
+            dict(type='KeepOriginalMask'), dict(type='MedResize', size=(32, 32)),
             dict(type='PackSegInputs2D')]
 
 
@@ -173,7 +173,7 @@ def test_a_real_dicom_radiograph_with_its_mask(shared_data, tmp_path):
     dataset = SegImageFolderDataset(data_root=str(tmp_path), img_suffix='.dcm',
                                     classes=('background', 'lesion'),
                                     pipeline=[dict(PIPELINE[-2], size=(224, 224)) if
-                                              t['type'] == 'Resize' else t for t in PIPELINE])
+                                              t['type'] == 'MedResize' else t for t in PIPELINE])
     packed = dataset[0]
     assert packed['inputs'].shape == (1, 224, 224)
     assert 0.0 <= float(packed['inputs'].min()) and float(packed['inputs'].max()) <= 1.0

@@ -14,8 +14,8 @@ TINY_BERT = dict(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_atte
                  intermediate_size=64)
 PIPELINE = [
     dict(type='PerModality', pipelines={
-        '2d': [dict(type='Resize', size=(32, 32), image_mode='area')],
-        '3d': [dict(type='HUWindow'), dict(type='Resize', size=(8, 32, 32), image_mode='area')],
+        '2d': [dict(type='MedResize', size=(32, 32), image_mode='area')],
+        '3d': [dict(type='HUWindow'), dict(type='MedResize', size=(8, 32, 32), image_mode='area')],
     }),
     dict(type='PackMedInputs'),
 ]

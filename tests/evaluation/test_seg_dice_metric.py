@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from unimedi.datasets.transforms import LoadMedicalImage, LoadMedicalMask, Resize
+from unimedi.datasets.transforms import LoadMedicalImage, LoadMedicalMask, MedResize
 from unimedi.evaluation.metrics.seg_dice import SegDiceMetric, dice_per_class
 
 CLASSES = ('background', 'liver', 'spleen', 'kidney')
@@ -112,7 +112,7 @@ def _predict_with_the_pipeline(img_path, seg_path, resize=None) -> dict:
                                                         seg_map_path=str(seg_path),
                                                         modality='3d')))
     if resize is not None:
-        results = Resize(size=resize)(results)
+        results = MedResize(size=resize)(results)
     return _sample(results['gt_seg'], results['gt_seg'], img_path=str(img_path),
                    affine=results['affine'])
 

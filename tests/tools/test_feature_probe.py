@@ -94,7 +94,7 @@ def test_tool_on_a_classification_config_without_a_third_split(tmp_path, capsys)
     dataset = dict(type='ImageFolderDataset', data_root=str(tmp_path / 'images'),
                    classes=('dark', 'bright'), val_fraction=0.3, split_seed=0,
                    pipeline=[dict(type='LoadMedicalImage', modality='2d'),
-                             dict(type='Resize', size=(32, 32), image_mode='area'),
+                             dict(type='MedResize', size=(32, 32), image_mode='area'),
                              dict(type='PackMedInputs')])
     data_config = tmp_path / 'folder.py'
     data_config.write_text(

@@ -11,7 +11,7 @@ classes = ('Normal', 'CP', 'NCP')
 pipeline = [
     dict(type='LoadMedicalImage', modality='3d'),
     dict(type='HUWindow', windows=[(127.5, 255.0)]),
-    dict(type='Resize', size=(32, 128, 128)),
+    dict(type='MedResize', size=(32, 128, 128)),
     dict(type='PackMedInputs'),
 ]
 dataset = dict(type='CCCIIDataset', data_root=data_root, ann_file='cc_ccii.csv',

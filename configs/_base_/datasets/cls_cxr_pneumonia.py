@@ -10,7 +10,7 @@ data_root = 'data/cxr-pneumonia/train'
 classes = ('NORMAL', 'PNEUMONIA')
 pipeline = [
     dict(type='LoadMedicalImage', modality='2d'),
-    dict(type='Resize', size=(112, 112), image_mode='area'),
+    dict(type='MedResize', size=(112, 112), image_mode='area'),
     dict(type='PackMedInputs'),
 ]
 dataset = dict(type='ImageFolderDataset', data_root=data_root, classes=classes,

@@ -7,7 +7,7 @@ classes = ('nodule', 'mass', 'consolidation', 'ground_glass_opacity', 'pleural_e
            'pneumothorax', 'cardiomegaly')
 pipeline = [
     dict(type='LoadMedicalImage', modality='2d'),
-    dict(type='Resize', size=(112, 112), image_mode='area'),
+    dict(type='MedResize', size=(112, 112), image_mode='area'),
     dict(type='PackMedInputs'),
 ]
 dataset = dict(type='ImageReportDataset', data_root=data_root, ann_file='manifest.jsonl',

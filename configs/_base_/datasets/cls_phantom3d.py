@@ -6,7 +6,7 @@ _base_ = ['./cls_phantom2d.py']
 pipeline = [
     dict(type='LoadMedicalImage', modality='3d'),
     dict(type='HUWindow', windows='lung'),
-    dict(type='Resize', size=(32, 64, 64), image_mode='area'),
+    dict(type='MedResize', size=(32, 64, 64), image_mode='area'),
     dict(type='PackMedInputs'),
 ]
 ct = dict(modalities=('3d', ), pipeline=pipeline)

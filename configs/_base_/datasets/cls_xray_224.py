@@ -6,13 +6,13 @@ _base_ = ['../models/unimedi_vit_b_classifier.py']
 
 train_pipeline = [
     dict(type='LoadMedicalImage', modality='2d'),
-    dict(type='Resize', size=(256, 256)),
-    dict(type='RandomCrop', size=(224, 224)),
+    dict(type='MedResize', size=(256, 256)),
+    dict(type='MedRandomCrop', size=(224, 224)),
     dict(type='PackMedInputs'),
 ]
 test_pipeline = [
     dict(type='LoadMedicalImage', modality='2d'),
-    dict(type='Resize', size=(256, 256)),
+    dict(type='MedResize', size=(256, 256)),
     dict(type='CenterCropOrPad', size=(224, 224)),
     dict(type='PackMedInputs'),
 ]

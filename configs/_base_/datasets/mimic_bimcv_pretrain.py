@@ -5,13 +5,13 @@ mimic_root = 'data/mimic-cxr-jpg'
 bimcv_root = 'data/bimcv-covid19'
 
 pipeline_2d = [
-    dict(type='Resize', size=(256, 256)),
-    dict(type='RandomCrop', size=(224, 224)),
+    dict(type='MedResize', size=(256, 256)),
+    dict(type='MedRandomCrop', size=(224, 224)),
 ]
 pipeline_3d = [
     dict(type='HUWindow', windows='lung'),
     dict(type='Resample', spacing=(5.0, 1.5, 1.5)),
-    dict(type='RandomCrop', size=(32, 128, 128)),
+    dict(type='MedRandomCrop', size=(32, 128, 128)),
 ]
 train_pipeline = [
     dict(type='LoadMedicalImage'),

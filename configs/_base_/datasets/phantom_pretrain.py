@@ -10,9 +10,9 @@ size_3d = (32, 64, 64)
 preprocess = [
     dict(type='LoadMedicalImage'),
     dict(type='PerModality', pipelines={
-        '2d': [dict(type='Resize', size=size_2d, image_mode='area')],
+        '2d': [dict(type='MedResize', size=size_2d, image_mode='area')],
         '3d': [dict(type='HUWindow', windows='lung'),
-               dict(type='Resize', size=size_3d, image_mode='area')],
+               dict(type='MedResize', size=size_3d, image_mode='area')],
     }),
 ]
 # Training reads each case's preprocessed image from a disk cache after its first pass

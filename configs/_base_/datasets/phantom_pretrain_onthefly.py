@@ -4,9 +4,9 @@
 _base_ = ['./phantom_pretrain.py']
 onthefly_pipeline = [
     dict(type='PerModality', pipelines={
-        '2d': [dict(type='Resize', size={{_base_.size_2d}}, image_mode='area')],
+        '2d': [dict(type='MedResize', size={{_base_.size_2d}}, image_mode='area')],
         '3d': [dict(type='HUWindow', windows='lung'),
-               dict(type='Resize', size={{_base_.size_3d}}, image_mode='area')],
+               dict(type='MedResize', size={{_base_.size_3d}}, image_mode='area')],
     }),
     dict(type='ParseReport'),
     dict(type='PackMedInputs'),

@@ -21,7 +21,7 @@ train_pipeline = [
     dict(type='Resample', spacing=spacing),
     dict(type='HUWindow', windows=[window]),
     dict(type='RandomCropByLabel', size=roi, pos=1, neg=1, image_threshold=0.0),
-    dict(type='RandomFlip', prob=0.1, axes=(0, 1, 2)),
+    dict(type='MedRandomFlip', prob=0.1, axes=(0, 1, 2)),
     dict(type='PackMedInputs'),
 ]
 test_pipeline = [

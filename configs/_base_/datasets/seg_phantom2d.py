@@ -12,14 +12,14 @@ size = (112, 112)
 train_pipeline = [
     dict(type='LoadMedicalImage', modality='2d'),
     dict(type='LoadMedicalMask'),
-    dict(type='Resize', size=size, image_mode='area'),
+    dict(type='MedResize', size=size, image_mode='area'),
     dict(type='PackSegInputs2D'),
 ]
 test_pipeline = [
     dict(type='LoadMedicalImage', modality='2d'),
     dict(type='LoadMedicalMask'),
     dict(type='KeepOriginalMask'),
-    dict(type='Resize', size=size, image_mode='area'),
+    dict(type='MedResize', size=size, image_mode='area'),
     dict(type='PackSegInputs2D'),
 ]
 dataset = dict(type='PhantomSeg2DDataset', data_root=data_root, ann_file='manifest.jsonl')

@@ -11,15 +11,15 @@ train_pipeline = [
     dict(type='LoadMedicalImage', modality='3d'),
     dict(type='LoadMedicalMask'),
     dict(type='HUWindow', windows='lung'),
-    dict(type='Resize', size=size, image_mode='area'),
-    dict(type='RandomFlip', prob=0.5, axes=(-1, )),
+    dict(type='MedResize', size=size, image_mode='area'),
+    dict(type='MedRandomFlip', prob=0.5, axes=(-1, )),
     dict(type='PackMedInputs'),
 ]
 test_pipeline = [
     dict(type='LoadMedicalImage', modality='3d'),
     dict(type='LoadMedicalMask'),
     dict(type='HUWindow', windows='lung'),
-    dict(type='Resize', size=size, image_mode='area'),
+    dict(type='MedResize', size=size, image_mode='area'),
     dict(type='PackMedInputs'),
 ]
 dataset = dict(type='PhantomSeg3DDataset', data_root=data_root, ann_file='manifest.jsonl')

@@ -10,14 +10,14 @@ size = (224, 224)
 train_pipeline = [
     dict(type='LoadMedicalImage', modality='2d'),
     dict(type='LoadMedicalMask'),
-    dict(type='Resize', size=size, image_mode='area'),
+    dict(type='MedResize', size=size, image_mode='area'),
     dict(type='PackSegInputs2D'),
 ]
 test_pipeline = [
     dict(type='LoadMedicalImage', modality='2d'),
     dict(type='LoadMedicalMask'),
     dict(type='KeepOriginalMask'),
-    dict(type='Resize', size=size, image_mode='area'),
+    dict(type='MedResize', size=size, image_mode='area'),
     dict(type='PackSegInputs2D'),
 ]
 train_dataloader = dict(

@@ -86,7 +86,7 @@ def test_errors_name_the_problem(tmp_path):
 
 def test_a_real_ct_pipeline_through_the_cache(shared_data, tmp_path):
     steps = [dict(type='LoadMedicalImage'), dict(type='HUWindow', windows='lung'),
-             dict(type='Resize', size=(16, 32, 32), image_mode='area')]
+             dict(type='MedResize', size=(16, 32, 32), image_mode='area')]
     sample = dict(img_path=str(shared_data / 'ct' / 'example_ct_sm.nii.gz'), modality='3d')
     from mmengine.dataset import Compose
     direct = Compose([TRANSFORMS.build(t) for t in steps])(dict(sample))

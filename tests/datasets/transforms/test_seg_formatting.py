@@ -7,7 +7,7 @@ import torch
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 
-from unimedi.datasets.transforms import KeepOriginalMask, PackSegInputs2D, RandomFlip, Resize
+from unimedi.datasets.transforms import KeepOriginalMask, MedRandomFlip, MedResize, PackSegInputs2D
 from unimedi.registry import METRICS
 
 
@@ -43,7 +43,7 @@ def test_pack_gives_inputs_and_a_seg_data_sample(sample):
 
 def test_evaluation_masks_stay_at_the_original_size(sample):
     results = KeepOriginalMask()(dict(sample))
-    results = Resize(size=(32, 32))(results)
+    results = MedResize(size=(32, 32))(results)
     packed = PackSegInputs2D()(results)
     assert packed['inputs'].shape == (1, 32, 32)
     meta = packed['data_samples'].metainfo
@@ -51,17 +51,17 @@ def test_evaluation_masks_stay_at_the_original_size(sample):
     gt = packed['data_samples'].gt_sem_seg.data[0]
     assert torch.equal(gt, torch.from_numpy(sample['gt_seg']))  # not resized
     # without KeepOriginalMask the mask follows the image (training)
-    trained = PackSegInputs2D()(Resize(size=(32, 32))(dict(sample)))
+    trained = PackSegInputs2D()(MedResize(size=(32, 32))(dict(sample)))
     assert trained['data_samples'].gt_sem_seg.data.shape == (1, 32, 32)
 
 
 @pytest.mark.parametrize('axes,direction', [((-1, ), 'horizontal'), ((0, ), 'vertical')])
 def test_a_flip_is_recorded_for_mmseg_to_undo(sample, axes, direction):
-    flipped = RandomFlip(prob=1.0, axes=axes)(KeepOriginalMask()(dict(sample)))
+    flipped = MedRandomFlip(prob=1.0, axes=axes)(KeepOriginalMask()(dict(sample)))
     meta = PackSegInputs2D()(flipped)['data_samples'].metainfo
     assert meta['flip'] is True and meta['flip_direction'] == direction
     with pytest.raises(ValueError, match='one flip direction'):
-        PackSegInputs2D()(RandomFlip(prob=1.0, axes=(0, 1))(dict(sample)))
+        PackSegInputs2D()(MedRandomFlip(prob=1.0, axes=(0, 1))(dict(sample)))
 
 
 def test_pack_errors_name_the_file(sample):

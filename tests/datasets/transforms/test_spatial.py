@@ -10,12 +10,15 @@ from __future__ import annotations
 import ast
 import copy
 
+import mmcv.transforms
 import numpy as np
 import pytest
 from mmcv.transforms import Compose
+from mmengine.registry import DefaultScope
 
 from unimedi.datasets.transforms import (CenterCropOrPad, LoadMedicalImage, LoadMedicalMask,
-                                         RandomCrop, RandomFlip, Resample, Resize, crop_or_pad)
+                                         MedRandomCrop, MedRandomFlip, MedResize, Resample,
+                                         crop_or_pad)
 from unimedi.registry import TRANSFORMS
 
 LUNG_LOBES = ('lung_upper_lobe_left', 'lung_lower_lobe_left', 'lung_upper_lobe_right',
@@ -197,17 +200,17 @@ REAL_TRANSFORMS = {
     'resample_mixed': lambda: Resample((4.5, 2.0, 2.5)),
     'resample_up': lambda: Resample(2.0),
     'resample_one_axis': lambda: Resample((None, 4.0, None)),
-    'resize_down': lambda: Resize((24, 80, 96)),
-    'resize_up': lambda: Resize((45, 128, 150), anti_aliasing=False),
-    'resize_keep_axis': lambda: Resize((None, 64, -1)),
+    'resize_down': lambda: MedResize((24, 80, 96)),
+    'resize_up': lambda: MedResize((45, 128, 150), anti_aliasing=False),
+    'resize_keep_axis': lambda: MedResize((None, 64, -1)),
     'center_crop': lambda: CenterCropOrPad((24, 90, 100)),
     'center_crop_and_pad': lambda: CenterCropOrPad((40, 80, 140)),
-    'random_crop': lambda: RandomCrop((20, 80, 100)),
-    'random_crop_and_pad': lambda: RandomCrop((36, 64, 130)),
-    'flip_d': lambda: RandomFlip(1.0, axes=(0, )),
-    'flip_h': lambda: RandomFlip(1.0, axes=(1, )),
-    'flip_w': lambda: RandomFlip(1.0, axes=(-1, )),
-    'flip_all': lambda: RandomFlip(1.0, axes=(0, 1, 2)),
+    'random_crop': lambda: MedRandomCrop((20, 80, 100)),
+    'random_crop_and_pad': lambda: MedRandomCrop((36, 64, 130)),
+    'flip_d': lambda: MedRandomFlip(1.0, axes=(0, )),
+    'flip_h': lambda: MedRandomFlip(1.0, axes=(1, )),
+    'flip_w': lambda: MedRandomFlip(1.0, axes=(-1, )),
+    'flip_all': lambda: MedRandomFlip(1.0, axes=(0, 1, 2)),
 }
 EXACT = {'center_crop', 'center_crop_and_pad', 'random_crop', 'random_crop_and_pad', 'flip_d',
          'flip_h', 'flip_w', 'flip_all'}
@@ -236,11 +239,11 @@ def test_real_ct_chain_stays_aligned(ct_sample, total_labels, seed):
     np.random.seed(seed)
     chain = [
         Resample((4.0, 2.5, 3.5)),
-        RandomFlip(1.0, axes=(0, 2)),
-        RandomCrop((24, 100, 90), seg_pad_value=PAD_LABEL),
-        Resize((32, 80, 72)),
+        MedRandomFlip(1.0, axes=(0, 2)),
+        MedRandomCrop((24, 100, 90), seg_pad_value=PAD_LABEL),
+        MedResize((32, 80, 72)),
         CenterCropOrPad((36, 76, 76), pad_value=-1024, seg_pad_value=PAD_LABEL),
-        RandomFlip(0.5, axes=(0, 1, 2)),
+        MedRandomFlip(0.5, axes=(0, 1, 2)),
         Resample((3.0, 3.0, 3.0)),
     ]
     original = copy.deepcopy(ct_sample)
@@ -285,7 +288,7 @@ def test_real_ct_center_crop_or_pad_matches_numpy(ct_sample):
 @pytest.mark.parametrize('axes', [(0, ), (1, ), (2, ), (0, 1, 2), (-1, -3)])
 def test_real_ct_flip_matches_numpy(ct_sample, axes):
     before = copy.deepcopy(ct_sample)
-    after = RandomFlip(prob=1.0, axes=axes)(ct_sample)
+    after = MedRandomFlip(prob=1.0, axes=axes)(ct_sample)
     spatial = sorted({a % 3 for a in axes})
     assert after['flipped_axes'] == spatial
     np.testing.assert_array_equal(after['img'], np.flip(before['img'], [a + 1 for a in spatial]))
@@ -302,7 +305,7 @@ def test_real_ct_flip_matches_numpy(ct_sample, axes):
 def test_real_ct_random_crop_matches_numpy(ct_sample, seed):
     np.random.seed(seed)
     before = copy.deepcopy(ct_sample)
-    after = RandomCrop((20, 80, 100))(ct_sample)
+    after = MedRandomCrop((20, 80, 100))(ct_sample)
     index_map = _assert_exact(before, after)
     d, h, w = index_map[:3, 3]
     assert 0 <= d <= 10 and 0 <= h <= 21 and 0 <= w <= 22
@@ -382,7 +385,7 @@ def test_random_crop_covers_all_offsets(dims):
     seen = set()
     np.random.seed(0)
     for _ in range(60):
-        after = RandomCrop(size)(copy.deepcopy(sample))
+        after = MedRandomCrop(size)(copy.deepcopy(sample))
         assert after['img'].shape[1:] == size
         # recover the window by matching the numpy slice
         first_axis = after['img'].shape[1]
@@ -400,7 +403,7 @@ def test_random_crop_pads_short_axes_evenly(dims):
     sample = _synthetic(dims)
     shape = sample['img'].shape[1:]
     size = tuple(n + 4 for n in shape)
-    after = RandomCrop(size)(copy.deepcopy(sample))
+    after = MedRandomCrop(size)(copy.deepcopy(sample))
     inner = (slice(None), ) + tuple(slice(2, 2 + n) for n in shape)
     np.testing.assert_array_equal(after['img'][inner], sample['img'])
     assert np.count_nonzero(after['img']) == np.count_nonzero(sample['img'])
@@ -411,20 +414,20 @@ def test_flip_matches_numpy_and_probability(dims):
     sample = _synthetic(dims)
     ndim = 3 if dims == '3d' else 2
     for axes in [(0, ), (-1, ), tuple(range(ndim))]:
-        after = RandomFlip(1.0, axes=axes)(copy.deepcopy(sample))
+        after = MedRandomFlip(1.0, axes=axes)(copy.deepcopy(sample))
         spatial = sorted({a % ndim for a in axes})
         np.testing.assert_array_equal(after['img'],
                                       np.flip(sample['img'], [a + 1 for a in spatial]))
         np.testing.assert_array_equal(after['gt_seg'], np.flip(sample['gt_seg'], spatial))
         assert after['img'].flags.c_contiguous and after['gt_seg'].flags.c_contiguous
         assert after['spacing'] == sample['spacing']
-    kept = RandomFlip(0.0, axes=tuple(range(ndim)))(copy.deepcopy(sample))
+    kept = MedRandomFlip(0.0, axes=tuple(range(ndim)))(copy.deepcopy(sample))
     assert kept['flipped_axes'] == []
     np.testing.assert_array_equal(kept['img'], sample['img'])
     np.random.seed(0)
     counts = np.zeros(ndim)
     for _ in range(200):
-        flipped = RandomFlip(0.5, axes=tuple(range(ndim)))(copy.deepcopy(sample))['flipped_axes']
+        flipped = MedRandomFlip(0.5, axes=tuple(range(ndim)))(copy.deepcopy(sample))['flipped_axes']
         counts[flipped] += 1
     assert np.all((counts > 60) & (counts < 140))
 
@@ -439,7 +442,7 @@ def test_resize_geometry_matches_interpolation(dims, factor):
     ramp = np.tensordot(coefficients, np.indices(tuple(shape)), axes=1).astype(np.float32) + 7
     sample['img'] = ramp[None]
     size = tuple(int(round(n * factor)) for n in shape)
-    after = Resize(size, anti_aliasing=False)(copy.deepcopy(sample))
+    after = MedResize(size, anti_aliasing=False)(copy.deepcopy(sample))
     assert after['img'].shape[1:] == size and after['gt_seg'].shape == size
     scale = shape / np.array(size)
     np.testing.assert_allclose(after['spacing'], np.array(sample['spacing']) * scale)
@@ -476,23 +479,23 @@ def test_resample_to_spacing(dims):
 
 def test_resize_to_same_shape_is_a_no_op():
     sample = _synthetic('3d')
-    after = Resize(sample['img'].shape[1:])(copy.deepcopy(sample))
+    after = MedResize(sample['img'].shape[1:])(copy.deepcopy(sample))
     np.testing.assert_array_equal(after['img'], sample['img'])
     np.testing.assert_array_equal(after['affine'], sample['affine'])
 
 
 def test_transforms_without_mask_or_geometry():
     img = np.random.default_rng(0).random((1, 10, 12)).astype(np.float32)
-    for transform in (Resize((5, 6)), CenterCropOrPad((8, 14)), RandomCrop((4, 4)),
-                      RandomFlip(1.0, axes=(0, 1))):
+    for transform in (MedResize((5, 6)), CenterCropOrPad((8, 14)), MedRandomCrop((4, 4)),
+                      MedRandomFlip(1.0, axes=(0, 1))):
         results = transform(dict(img=img.copy()))
         assert 'gt_seg' not in results and results['img'].shape[0] == 1
         assert results['img_shape'] == results['img'].shape[1:]
 
 
 @pytest.mark.parametrize('build', [
-    lambda: Resize((4, 4)), lambda: Resize(0), lambda: CenterCropOrPad((4, 4, 4, 4)),
-    lambda: RandomCrop((-1, 0, 3)), lambda: Resample((1.0, 1.0))])
+    lambda: MedResize((4, 4)), lambda: MedResize(0), lambda: CenterCropOrPad((4, 4, 4, 4)),
+    lambda: MedRandomCrop((-1, 0, 3)), lambda: Resample((1.0, 1.0))])
 def test_bad_sizes_are_refused(build):
     with pytest.raises(ValueError):
         build()(_synthetic('3d'))
@@ -500,7 +503,7 @@ def test_bad_sizes_are_refused(build):
 
 def test_bad_flip_probability():
     with pytest.raises(ValueError, match='prob'):
-        RandomFlip(prob=1.5)
+        MedRandomFlip(prob=1.5)
 
 
 def test_crop_or_pad_function():
@@ -512,9 +515,9 @@ def test_crop_or_pad_function():
 
 
 def test_registered():
-    for name in ('Resample', 'Resize', 'CenterCropOrPad', 'RandomCrop', 'RandomFlip'):
+    for name in ('Resample', 'MedResize', 'CenterCropOrPad', 'MedRandomCrop', 'MedRandomFlip'):
         assert TRANSFORMS.get(name) is not None
-    assert isinstance(TRANSFORMS.build(dict(type='Resize', size=(8, 8))), Resize)
+    assert isinstance(TRANSFORMS.build(dict(type='MedResize', size=(8, 8))), MedResize)
 
 
 # ----------------------------------------------------------------------------- lesion slices
@@ -538,32 +541,32 @@ def _lesion_sample() -> dict:
 
 
 LESION_TRANSFORMS = {
-    'flip_d': lambda: RandomFlip(1.0, axes=(0, )),
-    'flip_all': lambda: RandomFlip(1.0, axes=(0, 1, 2)),
-    'flip_w_only': lambda: RandomFlip(1.0, axes=(-1, )),
+    'flip_d': lambda: MedRandomFlip(1.0, axes=(0, )),
+    'flip_all': lambda: MedRandomFlip(1.0, axes=(0, 1, 2)),
+    'flip_w_only': lambda: MedRandomFlip(1.0, axes=(-1, )),
     'center_crop_d': lambda: CenterCropOrPad((16, None, None)),
     'center_crop_drops_lesions': lambda: CenterCropOrPad((6, None, None)),
     'center_pad_d': lambda: CenterCropOrPad((41, 36, 24)),
-    'random_crop': lambda: RandomCrop((12, 28, 28)),
-    'random_crop_pad': lambda: RandomCrop((33, 24, 40)),
-    'resize_down_d': lambda: Resize((9, 32, 30)),
-    'resize_down_odd': lambda: Resize((17, 20, 18)),
-    'resize_up_d': lambda: Resize((61, 32, 30)),
-    'resize_up_all': lambda: Resize((40, 45, 41)),
+    'random_crop': lambda: MedRandomCrop((12, 28, 28)),
+    'random_crop_pad': lambda: MedRandomCrop((33, 24, 40)),
+    'resize_down_d': lambda: MedResize((9, 32, 30)),
+    'resize_down_odd': lambda: MedResize((17, 20, 18)),
+    'resize_up_d': lambda: MedResize((61, 32, 30)),
+    'resize_up_all': lambda: MedResize((40, 45, 41)),
     'resample_down': lambda: Resample((5.0, 1.5, 1.5)),
     'resample_up': lambda: Resample((0.7, 0.9, 0.8)),
     'resample_odd': lambda: Resample((2.9, None, None)),
     # 1.5x along D: output slices centred exactly between two input slices (ties)
-    'resize_up_ties': lambda: Resize((39, 32, 30)),
+    'resize_up_ties': lambda: MedResize((39, 32, 30)),
     'resample_ties_up': lambda: Resample((4 / 3, None, None)),
     'resample_ties_down': lambda: Resample((3.0, None, None)),
     'chain': lambda: Compose([
         Resample((1.3, 0.9, 0.8)),
-        RandomFlip(1.0, axes=(0, )),
-        RandomCrop((30, 28, 28)),
-        Resize((23, 28, 28)),
+        MedRandomFlip(1.0, axes=(0, )),
+        MedRandomCrop((30, 28, 28)),
+        MedResize((23, 28, 28)),
         CenterCropOrPad((27, 28, 28)),
-        RandomFlip(1.0, axes=(0, 1)),
+        MedRandomFlip(1.0, axes=(0, 1)),
         Resample((3.1, None, None)),
     ]),
 }
@@ -587,12 +590,20 @@ def test_lesion_slices_follow_the_mask(name, seed):
 
 
 def test_lesion_slices_through_flip_are_mirrored():
-    results = RandomFlip(1.0, axes=(0, ))(_lesion_sample())
+    results = MedRandomFlip(1.0, axes=(0, ))(_lesion_sample())
     assert sorted(results['lesion_slices']) == sorted(25 - s for s in LESION_SLICES)
 
 
 def test_lesion_slices_unchanged_by_in_plane_transforms():
-    for transform in (RandomFlip(1.0, axes=(1, 2)), CenterCropOrPad((None, 30, 26)),
-                      Resize((None, 16, 15))):
+    for transform in (MedRandomFlip(1.0, axes=(1, 2)), CenterCropOrPad((None, 30, 26)),
+                      MedResize((None, 16, 15))):
         results = transform(_lesion_sample())
         assert sorted(results['lesion_slices']) == LESION_SLICES, transform
+
+
+def test_mmcv_transform_names_are_not_shadowed():
+    """A pipeline pasted from mmcv / mmseg gets their classes, not unimedi's 2D/3D ones."""
+    with DefaultScope.overwrite_default_scope('unimedi'):
+        assert TRANSFORMS.get('Resize') is mmcv.transforms.Resize
+        assert TRANSFORMS.get('RandomFlip') is mmcv.transforms.RandomFlip
+        assert TRANSFORMS.get('MedResize') is MedResize

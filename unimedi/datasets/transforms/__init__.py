@@ -6,12 +6,12 @@ from .labels import RemapLabels
 from .loading import LoadMedicalImage, LoadMedicalMask
 from .report import ParseReport
 from .seg_formatting import KeepOriginalMask, PackSegInputs2D
-from .spatial import CenterCropOrPad, RandomCrop, RandomFlip, Resample, Resize, crop_or_pad
+from .spatial import CenterCropOrPad, MedRandomCrop, MedRandomFlip, MedResize, Resample, crop_or_pad
 from .wrappers import PerModality
 
 __all__ = [
     'LoadMedicalImage', 'LoadMedicalMask', 'HUWindow', 'HU_WINDOW_PRESETS', 'Resample',
-    'Resize', 'CenterCropOrPad', 'RandomCrop', 'RandomFlip', 'crop_or_pad', 'ParseReport',
+    'MedResize', 'CenterCropOrPad', 'MedRandomCrop', 'MedRandomFlip', 'crop_or_pad', 'ParseReport',
     'PackMedInputs', 'to_plain_tensor', 'PerModality', 'RemapLabels', 'RandomCropByLabel',
     'KeepOriginalMask', 'PackSegInputs2D', 'CachedTransforms'
 ]

@@ -20,7 +20,7 @@ class RandomCropByLabel(BaseTransform):
     centre is drawn by ``generate_pos_neg_label_crop_centers`` from the voxels of
     ``gt_seg`` (foreground: label > 0), then the window is moved inside the image; axes
     shorter than ``size`` are padded evenly. Image, mask and geometry (``affine``,
-    ``spacing``, ``lesion_slices``, ``img_shape``) stay in step as in ``RandomCrop``. A
+    ``spacing``, ``lesion_slices``, ``img_shape``) stay in step as in ``MedRandomCrop``. A
     mask without foreground (or without background) draws from the other set.
 
     Required keys: ``img``, ``gt_seg``. Modified keys: ``img``, ``gt_seg``, ``img_shape``,

@@ -14,7 +14,7 @@ from mmcv.transforms import BaseTransform
 from unimedi.registry import TRANSFORMS
 from .formatting import to_plain_tensor
 
-#: ``flipped_axes`` of ``RandomFlip`` on a 2D image -> mmseg's ``flip_direction``
+#: ``flipped_axes`` of ``MedRandomFlip`` on a 2D image -> mmseg's ``flip_direction``
 FLIP_DIRECTIONS = {(): None, (0, ): 'vertical', (1, ): 'horizontal'}
 
 
@@ -43,7 +43,7 @@ class PackSegInputs2D(BaseTransform):
 
     Required keys:
         - ``img`` (np.ndarray | Tensor): ``(C, H, W)`` (``LoadMedicalImage(modality='2d')``
-          and unimedi's ``Resize`` / ``RandomFlip`` ...).
+          and unimedi's ``MedResize`` / ``MedRandomFlip`` ...).
         - ``ori_shape`` (tuple): the loaded image's ``(H, W)``: predictions are resized
           back to it.
 
@@ -51,7 +51,7 @@ class PackSegInputs2D(BaseTransform):
         - ``gt_seg`` (np.ndarray): ``(H, W)`` int labels at the input size (training), or
         - ``ori_gt_seg`` (np.ndarray): the mask at ``ori_shape`` (``KeepOriginalMask``),
           preferred when present (validation / test at the original size).
-        - ``flipped_axes`` (list[int]): from ``RandomFlip``; axis 1 (W) becomes
+        - ``flipped_axes`` (list[int]): from ``MedRandomFlip``; axis 1 (W) becomes
           ``flip_direction='horizontal'``, axis 0 (H) ``'vertical'`` (one axis at most).
         - every key of ``meta_keys``.
 

@@ -141,7 +141,7 @@ class CenterCropOrPad(_CropOrPadBase):
 
 
 @TRANSFORMS.register_module()
-class RandomCrop(_CropOrPadBase):
+class MedRandomCrop(_CropOrPadBase):
     """Crop a random window of ``size``; axes shorter than ``size`` are padded evenly.
 
     Required keys: ``img``. Modified keys: as :class:`CenterCropOrPad`.
@@ -153,7 +153,7 @@ class RandomCrop(_CropOrPadBase):
 
 
 @TRANSFORMS.register_module()
-class RandomFlip(BaseTransform):
+class MedRandomFlip(BaseTransform):
     """Flip along each of ``axes`` with probability ``prob`` (independently).
 
     Required keys: ``img``. Modified keys: ``img``, ``gt_seg``, ``affine``,
@@ -223,7 +223,7 @@ def _resize_sample(results: dict, size: Sequence[int], anti_aliasing: bool,
 
 
 @TRANSFORMS.register_module()
-class Resize(BaseTransform):
+class MedResize(BaseTransform):
     """Resize to a fixed spatial size (image: (bi/tri)linear, mask: nearest-exact).
 
     Required keys: ``img``. Modified keys: ``img``, ``gt_seg``, ``img_shape``, ``spacing``,
@@ -257,7 +257,7 @@ class Resize(BaseTransform):
 class Resample(BaseTransform):
     """Resample to a target voxel spacing in mm (image linear, mask nearest-exact).
 
-    Required keys: ``img``, ``spacing``. Modified keys: as :class:`Resize`.
+    Required keys: ``img``, ``spacing``. Modified keys: as :class:`MedResize`.
 
     Args:
         spacing: target mm per voxel, ``(H, W)`` or ``(D, H, W)``; ``None`` keeps an axis.

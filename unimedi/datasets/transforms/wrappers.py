@@ -21,9 +21,9 @@ class PerModality(BaseTransform):
 
     Example:
         >>> dict(type='PerModality', pipelines={
-        ...     '2d': [dict(type='Resize', size=(224, 224))],
+        ...     '2d': [dict(type='MedResize', size=(224, 224))],
         ...     '3d': [dict(type='HUWindow', windows='lung'),
-        ...            dict(type='Resize', size=(32, 128, 128))]})
+        ...            dict(type='MedResize', size=(32, 128, 128))]})
     """
 
     def __init__(self, pipelines: dict):

@@ -83,7 +83,7 @@ class MedDataPreprocessor(BaseDataPreprocessor):
                     f'{modality} inputs of one batch must share a shape; '
                     f'{samples[0].get("img_path", "<sample 0>")} is {tuple(first)} but '
                     f'{sample.get("img_path", "<sample>")} is {tuple(image.shape)}. '
-                    'Add a Resize/CenterCropOrPad to the pipeline.')
+                    'Add a MedResize/CenterCropOrPad to the pipeline.')
         return torch.stack(list(images)).float()
 
     def forward(self, data: dict, training: bool = False) -> dict:
