@@ -131,3 +131,36 @@ def test_broken_config_is_detected(tmp_path):
                           "allow_failed_imports=False)\n")
     with pytest.raises(ImportError):
         Config.fromfile(str(bad_import))
+
+
+DATASET_BASES = [f for f in CONFIG_FILES
+                 if f.startswith(osp.join('configs', '_base_', 'datasets') + osp.sep)]
+
+
+@pytest.mark.parametrize('rel_path', DATASET_BASES)
+def test_dataset_bases_do_not_choose_the_model(rel_path):
+    """Config families are orthogonal: a dataset base writes no ``model``, so the leaf's
+    ``models/`` base alone decides the encoder."""
+    cfg = _load(rel_path)
+    assert 'model' not in cfg, f'{rel_path} writes `model`: move it to the leaf'
+    assert '../models/' not in (REPO_ROOT / rel_path).read_text(), \
+        f'{rel_path} inherits a model base'
+
+
+LEAVES_WITH_CLASSES = [f for f in CONFIG_FILES
+                       if f.startswith(osp.join('configs', 'classification') + osp.sep)
+                       or f.startswith(osp.join('configs', 'segmentation') + osp.sep)]
+
+
+@pytest.mark.parametrize('rel_path', LEAVES_WITH_CLASSES)
+def test_leaf_head_matches_its_dataset_classes(rel_path):
+    """The leaf's one-line class count agrees with the classes of its dataset base."""
+    cfg = _load(rel_path)
+    classes = cfg.train_dataloader.dataset.get('classes') or cfg.get('classes')
+    if classes is None:
+        pytest.skip(f'{rel_path}: the dataset fixes its own classes')
+    head = cfg.model.get('head') or cfg.model.get('decode_head')
+    if cfg.model.get('head') is not None and head.get('multi_label') and len(classes) == 1:
+        assert head.num_classes == 1  # one binary finding
+    else:
+        assert head.num_classes == len(classes), (rel_path, head.num_classes, classes)

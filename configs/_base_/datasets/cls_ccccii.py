@@ -4,8 +4,6 @@
 #   python tools/data/prepare_cc_ccii.py --root data/cc_ccii_raw --out data/cc_ccii
 # The slices are 8-bit images already windowed: the (127.5, 255) window maps 0..255 to
 # [0, 1]; volumes are resized to the encoder's 32 x 128 x 128 (no spacing in CC-CCII).
-_base_ = ['../models/unimedi_vit_b_classifier.py']
-
 data_root = 'data/cc_ccii'
 classes = ('Normal', 'CP', 'NCP')
 pipeline = [
@@ -29,5 +27,3 @@ val_dataloader = dict(
 test_dataloader = dict(val_dataloader, dataset=dict(dataset, split='test'))
 val_evaluator = dict(type='MultiClassMetric')
 test_evaluator = val_evaluator
-
-model = dict(head=dict(num_classes=len(classes), multi_label=False))

@@ -12,5 +12,3 @@ val_dataloader = dict(dataset=dict(dataset, ann_file='splits/val.txt', img_dir='
 test_dataloader = dict(dataset=dict(dataset, ann_file='splits/test.txt', img_dir='test'))
 val_evaluator = dict(type='MultiClassMetric')
 test_evaluator = val_evaluator
-
-model = dict(head=dict(num_classes=len(classes), multi_label=False))

@@ -4,8 +4,6 @@
 # model trains on the 80 % and is tested on the 20 %. With no third split, nothing is
 # selected on the test part: no early stopping, the last epoch is tested (set in the
 # configs/classification/cxrpneumonia/ configs).
-_base_ = ['../models/unimedi_vit_tiny_classifier.py']
-
 data_root = 'data/cxr-pneumonia/train'
 classes = ('NORMAL', 'PNEUMONIA')
 pipeline = [
@@ -28,5 +26,3 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(type='MultiClassMetric')
 test_evaluator = val_evaluator
-
-model = dict(head=dict(num_classes=len(classes), multi_label=False))

@@ -1,7 +1,5 @@
 # Chest phantom radiographs (tools/data/make_phantoms.py), multi-label classification of
 # the 7 findings, scored by macro AUC. Splits: the manifest's train / val / test.
-_base_ = ['../models/unimedi_vit_tiny_classifier.py']
-
 data_root = 'data/phantoms'
 classes = ('nodule', 'mass', 'consolidation', 'ground_glass_opacity', 'pleural_effusion',
            'pneumothorax', 'cardiomegaly')
@@ -26,5 +24,3 @@ val_dataloader = dict(
 test_dataloader = dict(val_dataloader, dataset=dict(dataset, split='test'))
 val_evaluator = dict(type='MultiLabelAUC')
 test_evaluator = val_evaluator
-
-model = dict(head=dict(num_classes=len(classes), multi_label=True))

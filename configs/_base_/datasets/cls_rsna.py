@@ -13,5 +13,3 @@ val_dataloader = dict(dataset=dict(dataset, ann_file='splits/val.csv'))
 test_dataloader = dict(dataset=dict(dataset, ann_file='splits/test.csv'))
 val_evaluator = dict(type='MultiLabelAUC', classes=classes)
 test_evaluator = val_evaluator
-
-model = dict(head=dict(num_classes=1, multi_label=True))

@@ -2,8 +2,6 @@
 # 256 x 256, random 224 crops for training, the centre crop for validation and test (no
 # flips: left and right are not interchangeable on a chest radiograph). A dataset config
 # inheriting this adds its dataset type, files and classes to each loader's ``dataset``.
-_base_ = ['../models/unimedi_vit_b_classifier.py']
-
 train_pipeline = [
     dict(type='LoadMedicalImage', modality='2d'),
     dict(type='MedResize', size=(256, 256)),

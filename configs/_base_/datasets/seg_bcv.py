@@ -6,8 +6,6 @@
 # UNETR's recipe: RAS, 1.5 x 1.5 x 2.0 mm, HU window [-175, 250] -> [0, 1], random 96^3 crops
 # centred on an organ or background voxel 1:1 (inside the body), random flips; inference with
 # 96^3 sliding windows, overlap 0.5, Gaussian blending.
-_base_ = ['../models/unimedi_vit_b_segmentor3d.py']
-
 data_root = 'data/bcv'
 classes = ('background', 'spleen', 'right_kidney', 'left_kidney', 'gallbladder', 'esophagus',
            'liver', 'stomach', 'aorta', 'inferior_vena_cava', 'portal_and_splenic_vein',
@@ -47,6 +45,3 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='SegDiceMetric')
 # add output_dir=... to write <case>_pred.nii.gz on each input file's grid
 test_evaluator = val_evaluator
-
-model = dict(decode_head=dict(num_classes=len(classes)),
-             infer_cfg=dict(roi_size=roi, sw_batch_size=4, overlap=0.5))

@@ -6,8 +6,6 @@
 # mapped to 6 organs; the lung is the union of its 5 lobes. Random 32 x 64 x 64 crops
 # (axial slices padded from 30 to 32) centred 2:1 on an organ; the test tiles the whole volume
 # with 32 x 64 x 64 windows.
-_base_ = ['../models/unimedi_vit_tiny_segmentor3d.py']
-
 # data/ct: a link to the real files (bash tools/data/link_real_data.sh)
 data_root = 'data/ct'
 organs = dict(liver=[5], spleen=[1], kidney_right=[2], kidney_left=[3], stomach=[6],
@@ -45,6 +43,3 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(type='SegDiceMetric')
 test_evaluator = val_evaluator
-
-model = dict(decode_head=dict(num_classes=len(classes)),
-             infer_cfg=dict(roi_size=roi, sw_batch_size=4, overlap=0.25))

@@ -12,5 +12,3 @@ dataset = dict(type='SegImageFolderDataset', data_root=data_root, img_dir='image
 train_dataloader = dict(dataset=dict(dataset, split_file='splits/train.txt'))
 val_dataloader = dict(dataset=dict(dataset, split_file='splits/val.txt'))
 test_dataloader = dict(dataset=dict(dataset, split_file='splits/test.txt'))
-
-model = dict(decode_head=dict(num_classes=len(classes)))

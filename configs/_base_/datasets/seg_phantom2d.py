@@ -5,8 +5,6 @@
 # Splits: the manifest's train / val / test. Images are resized to the encoder's 112 x 112
 # (box averaging, as in pre-training); validation and test are scored against the masks at
 # the original 224 x 224 (the predictions are resized back).
-_base_ = ['../models/seg2d_vit_tiny_upernet.py']
-
 data_root = 'data/phantoms'
 size = (112, 112)
 train_pipeline = [
@@ -41,5 +39,3 @@ test_dataloader = dict(val_dataloader, dataset=dict(dataset, split='test',
 val_evaluator = [dict(type='SegDiceMetric'),
                  dict(type='mmseg.IoUMetric', iou_metrics=['mIoU', 'mDice'])]
 test_evaluator = val_evaluator
-
-model = dict(decode_head=dict(num_classes=8))  # background + 7 findings

@@ -3,8 +3,6 @@
 # LoadMedicalMask), scored by the Dice per finding and their mean. CTs lung-windowed and
 # resized to 32 x 64 x 64 as in pre-training (configs/_base_/datasets/phantom_pretrain.py),
 # so a whole volume is one 32 x 64 x 64 window. Splits: the manifest's train / val / test.
-_base_ = ['../models/unimedi_vit_tiny_segmentor3d.py']
-
 data_root = 'data/phantoms'
 size = (32, 64, 64)
 train_pipeline = [
@@ -36,5 +34,3 @@ val_dataloader = dict(
 test_dataloader = dict(val_dataloader, dataset=dict(dataset, split='test', pipeline=test_pipeline))
 val_evaluator = dict(type='SegDiceMetric')
 test_evaluator = val_evaluator
-
-model = dict(decode_head=dict(num_classes=8), infer_cfg=dict(roi_size=size))

@@ -12,5 +12,3 @@ dataset = dict(type='SegImageFolderDataset', data_root=data_root,
 train_dataloader = dict(dataset=dict(dataset, split_file='seg/splits/train.txt'))
 val_dataloader = dict(dataset=dict(dataset, split_file='seg/splits/val.txt'))
 test_dataloader = dict(dataset=dict(dataset, split_file='seg/splits/test.txt'))
-
-model = dict(decode_head=dict(num_classes=len(classes)))

@@ -4,8 +4,6 @@
 # against the masks at the original size (KeepOriginalMask: the predictions are resized
 # back). No flips: left and right are not interchangeable on a chest radiograph. A dataset
 # config inheriting this adds its dataset type, files and classes to each loader's dataset.
-_base_ = ['../models/seg2d_vit_b_upernet.py']
-
 size = (224, 224)
 train_pipeline = [
     dict(type='LoadMedicalImage', modality='2d'),

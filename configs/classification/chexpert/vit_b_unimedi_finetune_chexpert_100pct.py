@@ -1,8 +1,9 @@
 # Fine-tuning of the UniMedI ViT-B/16 encoder on CheXpert (5 competition labels, frontal views),
 # 100 % of the training labels. Naming: configs/classification/README.md.
 _base_ = [
+    '../../_base_/models/unimedi_vit_b_classifier.py',
     '../../_base_/datasets/cls_chexpert.py',
     '../../_base_/schedules/cls_finetune.py',
     '../../_base_/cls_runtime.py',
 ]
-model = dict(frozen=False)
+model = dict(frozen=False, head=dict(num_classes=5, multi_label=True))

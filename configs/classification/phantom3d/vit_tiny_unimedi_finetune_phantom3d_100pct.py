@@ -1,8 +1,9 @@
 # Fine-tuning of the demo's tiny UniMedI encoder on the chest phantom CTs (7 findings, 3D),
 # 100 % of the training labels. Naming: configs/classification/README.md.
 _base_ = [
+    '../../_base_/models/unimedi_vit_tiny_classifier.py',
     '../../_base_/datasets/cls_phantom3d.py',
     '../../_base_/schedules/cls_finetune.py',
     '../../_base_/cls_runtime.py',
 ]
-model = dict(frozen=False)
+model = dict(frozen=False, head=dict(num_classes=7, multi_label=True))

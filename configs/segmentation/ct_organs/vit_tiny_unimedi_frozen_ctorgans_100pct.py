@@ -3,11 +3,13 @@
 # the one real CT of data/ct (6 organs; fitted and tested on that volume),
 # 100 % of the training labels. Naming: configs/segmentation/README.md.
 _base_ = [
+    '../../_base_/models/unimedi_vit_tiny_segmentor3d.py',
     '../../_base_/datasets/seg_ct_organs.py',
     '../../_base_/schedules/seg3d_frozen.py',
     '../../_base_/seg3d_runtime.py',
 ]
-model = dict(frozen=True)
+model = dict(frozen=True, decode_head=dict(num_classes=7),
+             infer_cfg=dict(roi_size={{_base_.roi}}, sw_batch_size=4, overlap=0.25))
 # one volume: 1500 iterations on random crops, validation (= the test volume) every 250
 max_iters = 1500
 param_scheduler = [
