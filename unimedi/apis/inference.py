@@ -24,6 +24,7 @@ from mmengine.registry import TRANSFORMS, DefaultScope
 from torch import nn
 
 from unimedi.datasets.readers import MedicalImageError
+from unimedi.structures import check_modality
 from .model_loading import init_model
 
 # Transforms of a test pipeline that need annotations; inference on bare images drops them.
@@ -262,8 +263,7 @@ class UniMedIInferencer:
         _check_positive(batch_size, 'batch_size')
         if on_error not in ON_ERROR:
             raise ValueError(f'on_error must be one of {ON_ERROR}, got {on_error!r}')
-        if modality not in (None, '2d', '3d'):
-            raise ValueError(f"modality must be '2d', '3d' or None, got {modality!r}")
+        check_modality(modality, optional=True)
         rows: dict[int, torch.Tensor] = {}
         modalities: dict[int, str] = {}
         skipped: list[SkippedImage] = []

@@ -6,6 +6,7 @@ import os.path as osp
 from typing import Sequence
 
 from unimedi.registry import DATASETS
+from unimedi.structures import check_modality
 from .base_dataset import MedBaseDataset
 from .subsets import stratified_fraction
 
@@ -74,8 +75,7 @@ class ImageFolderDataset(MedBaseDataset):
             raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
         if not 0.0 < float(val_fraction) < 1.0:
             raise ValueError(f'val_fraction must be in (0, 1), got {val_fraction}')
-        if modality not in ('2d', '3d'):
-            raise ValueError(f"modality must be '2d' or '3d', got {modality!r}")
+        check_modality(modality)
         if isinstance(extensions, str):
             extensions = (extensions, )
         self.split = split

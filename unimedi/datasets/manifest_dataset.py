@@ -9,10 +9,9 @@ from typing import Any, Sequence
 from mmengine.logging import MMLogger
 
 from unimedi.registry import DATASETS
+from unimedi.structures import MODALITIES, check_modality
 from .base_dataset import MedBaseDataset
 from .downstream_common import resolve_path
-
-MODALITIES = ('2d', '3d')
 
 
 class ManifestError(ValueError):
@@ -148,10 +147,8 @@ class ImageReportDataset(MedBaseDataset):
         path = row.get('path') or row.get('img_path')
         if not path:
             raise ManifestError(f'{where}: missing "path"; fields are {sorted(row)}')
-        modality = str(row.get('modality', '')).lower()
-        if modality not in MODALITIES:
-            raise ManifestError(f'{where}: modality must be one of {MODALITIES}, '
-                                f'got {row.get("modality")!r}')
+        modality = check_modality(str(row.get('modality', '')).lower(), where=where,
+                                  error=ManifestError)
         info = {k: v for k, v in row.items()
                 if k not in ('path', 'labels', 'label', 'mask', 'lesion_slices')}
         info.update(img_path=resolve_path(self.data_root, str(path)), modality=modality)

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from unimedi.structures import check_modality
+
 IMAGE_2D_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 NIFTI_SUFFIXES = ('.nii', '.nii.gz')
 DICOM_SUFFIXES = ('.dcm', '.dicom')
@@ -335,8 +337,7 @@ def read_medical_image(path: str, modality: str | None = None, as_mask: bool = F
         apply_window: for DICOM radiographs, use the file's window.
     """
     path = str(path)
-    if modality not in (None, '2d', '3d'):
-        raise ValueError(f"modality must be '2d', '3d' or None, got {modality!r}")
+    check_modality(modality, optional=True)
     kind = file_kind(path)
     if kind == 'image2d':
         image = read_image_2d(path, scale=not as_mask)

@@ -7,17 +7,15 @@ from mmengine.dataset import BaseDataset
 from torch.utils.data import BatchSampler, Sampler
 
 from unimedi.registry import DATA_SAMPLERS
+from unimedi.structures import check_modality
 
 
 def modality_of(dataset, index: int) -> str:
     """A sample's modality from its stored annotation (no image is loaded or generated)."""
     info = BaseDataset.get_data_info(dataset, index) if isinstance(dataset, BaseDataset) \
         else dataset.get_data_info(index)
-    modality = info.get('modality')
-    if modality not in ('2d', '3d'):
-        raise ValueError(f'sample {index} ({info.get("img_path", "?")}) has modality '
-                         f'{modality!r}; expected "2d" or "3d"')
-    return modality
+    return check_modality(info.get('modality'),
+                          where=f'sample {index} ({info.get("img_path", "?")})')
 
 
 @DATA_SAMPLERS.register_module()

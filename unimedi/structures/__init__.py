@@ -1,3 +1,4 @@
-from .med_data_sample import MODALITIES, MedDataSample
+from .med_data_sample import MedDataSample
+from .modality import MODALITIES, check_modality
 
-__all__ = ['MedDataSample', 'MODALITIES']
+__all__ = ['MedDataSample', 'MODALITIES', 'check_modality']

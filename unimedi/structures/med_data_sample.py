@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from mmengine.structures import BaseDataElement
 
-MODALITIES = ('2d', '3d')
+from .modality import check_modality
 
 
 def _as_tensor(value, dtype: torch.dtype, name: str) -> torch.Tensor:
@@ -47,9 +47,7 @@ class MedDataSample(BaseDataElement):
     # ---- meta -----------------------------------------------------------------
     def set_modality(self, value: str) -> 'MedDataSample':
         """Set ``modality`` to ``'2d'`` or ``'3d'``."""
-        if value not in MODALITIES:
-            raise ValueError(f'modality must be one of {MODALITIES}, got {value!r}')
-        self.set_metainfo(dict(modality=value))
+        self.set_metainfo(dict(modality=check_modality(value)))
         return self
 
     def set_report(self, value: str) -> 'MedDataSample':

@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 
+from unimedi.structures import check_modality
 from .findings import FINDING_CLASSES, Finding
 
 #: Phrases that name each finding class in a positive sentence (lower case).
@@ -121,8 +122,7 @@ def write_report(findings: list[Finding], modality: str, rng: np.random.Generato
         modality: ``'3d'`` (CT wording) or ``'2d'`` (radiograph wording).
         rng: random generator for the wording.
     """
-    if modality not in ('2d', '3d'):
-        raise ValueError(f"modality must be '2d' or '3d', got {modality!r}")
+    check_modality(modality)
     positives = [_sentence(rng, f, modality) for f in findings]
     present = {f.kind for f in findings}
     absent = [k for k in FINDING_CLASSES if k not in present]

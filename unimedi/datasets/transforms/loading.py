@@ -5,6 +5,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from unimedi.registry import TRANSFORMS
+from unimedi.structures import check_modality
 from ..readers import MedicalImageError, read_medical_image
 
 
@@ -31,8 +32,7 @@ class LoadMedicalImage(BaseTransform):
 
     def __init__(self, modality: str | None = None, axcodes: str = 'RAS',
                  apply_window: bool = True):
-        if modality not in (None, '2d', '3d'):
-            raise ValueError(f"modality must be '2d', '3d' or None, got {modality!r}")
+        check_modality(modality, optional=True)
         self.modality = modality
         self.axcodes = axcodes
         self.apply_window = apply_window

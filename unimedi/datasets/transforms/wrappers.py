@@ -5,6 +5,7 @@ from mmcv.transforms import BaseTransform
 from mmengine.dataset import Compose
 
 from unimedi.registry import TRANSFORMS
+from unimedi.structures import MODALITIES, check_modality
 
 
 @TRANSFORMS.register_module()
@@ -27,7 +28,7 @@ class PerModality(BaseTransform):
     """
 
     def __init__(self, pipelines: dict):
-        unknown = set(pipelines) - {'2d', '3d'}
+        unknown = set(pipelines) - set(MODALITIES)
         if unknown:
             raise ValueError(f"pipelines keys must be '2d' and/or '3d', got {sorted(unknown)}")
         self.pipelines = {
@@ -37,10 +38,8 @@ class PerModality(BaseTransform):
         }
 
     def transform(self, results: dict) -> dict | None:
-        modality = results.get('modality')
-        if modality not in ('2d', '3d'):
-            raise KeyError(f'{results.get("img_path")}: PerModality needs "modality" '
-                           f'("2d" or "3d"), got {modality!r}')
+        modality = check_modality(results.get('modality'),
+                                  where=f'{results.get("img_path")}: PerModality', error=KeyError)
         pipeline = self.pipelines.get(modality)
         return pipeline(results) if pipeline is not None else results
 

@@ -12,8 +12,7 @@ from mmengine.model import is_model_wrapper
 
 from unimedi.evaluation.feature_quality import effective_rank, probe_auc, target_entropy
 from unimedi.registry import DATASETS, HOOKS
-
-MODALITIES = ('2d', '3d')
+from unimedi.structures import MODALITIES
 
 
 @HOOKS.register_module()

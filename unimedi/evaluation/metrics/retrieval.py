@@ -7,6 +7,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 
 from unimedi.registry import METRICS
+from unimedi.structures import check_modality
 
 
 def recall_at_k(similarity: torch.Tensor, ks: Sequence[int] = (1, 5, 10)) -> dict[int, float]:
@@ -46,8 +47,7 @@ class RetrievalRecall(BaseMetric):
     def __init__(self, ks: Sequence[int] = (1, 5, 10), modality: str | None = None,
                  collect_device: str = 'cpu', prefix: str | None = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if modality not in (None, '2d', '3d'):
-            raise ValueError(f"modality must be '2d', '3d' or None, got {modality!r}")
+        check_modality(modality, optional=True)
         self.ks = tuple(ks)
         self.modality = modality
 

@@ -7,10 +7,10 @@ import torch
 from mmengine.model import BaseModel
 
 from unimedi.registry import ENCODERS, HEADS, MODELS
+from unimedi.structures import MODALITIES
 from ..data_preprocessors.med_data_preprocessor import restore_batch_order
 from ..encoders.pretrained_encoder import PretrainedEncoderMixin
 
-MODALITIES = ('2d', '3d')
 POOLINGS = ('cls', 'mean', 'cls+mean')
 
 

@@ -9,10 +9,9 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from unimedi.registry import ENCODERS, HEADS, LOSSES, MODELS, SELECTORS
+from unimedi.structures import MODALITIES
 from ..data_preprocessors.med_data_preprocessor import restore_batch_order
 from ..selectors.slice_selectors import _SliceSelector
-
-MODALITIES = ('2d', '3d')
 
 
 def _build(registry, cfg):

@@ -10,6 +10,7 @@ from timm.layers import DropPath, Mlp
 from torch import nn
 
 from unimedi.registry import ENCODERS, TOKENIZERS
+from unimedi.structures import MODALITIES
 
 #: ViT sizes. ``tiny`` is for tests and the CPU demo.
 #: named encoder sizes: ``tiny`` for unit tests, ``demo`` for the CPU phantom configs
@@ -20,7 +21,6 @@ ARCH_SETTINGS = {
     'small': dict(embed_dim=384, depth=12, num_heads=6, mlp_ratio=4.0),
     'base': dict(embed_dim=768, depth=12, num_heads=12, mlp_ratio=4.0),
 }
-MODALITIES = ('2d', '3d')
 
 
 class Attention(nn.Module):
