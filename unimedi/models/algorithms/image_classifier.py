@@ -4,18 +4,17 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
-from mmengine.model import BaseModel
 
 from unimedi.registry import ENCODERS, HEADS, MODELS
 from unimedi.structures import MODALITIES
-from ..data_preprocessors.med_data_preprocessor import restore_batch_order
 from ..encoders.pretrained_encoder import PretrainedEncoderMixin
+from .base_model import MedBaseModel
 
 POOLINGS = ('cls', 'mean', 'cls+mean')
 
 
 @MODELS.register_module()
-class ImageClassifier(PretrainedEncoderMixin, BaseModel):
+class ImageClassifier(PretrainedEncoderMixin, MedBaseModel):
     """Classify 2D and 3D images with the shared ViT: linear probe or fine-tuning.
 
     Args:
@@ -38,9 +37,6 @@ class ImageClassifier(PretrainedEncoderMixin, BaseModel):
     def __init__(self, backbone: dict, head: dict, pretrained: str | dict | None = None,
                  frozen: bool = False, pooling: str = 'cls',
                  data_preprocessor: dict | None = None, init_cfg=None):
-        data_preprocessor = data_preprocessor or dict(type='MedDataPreprocessor')
-        if isinstance(data_preprocessor, dict):  # built here to work outside a runner's scope
-            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if pooling not in POOLINGS:
             raise ValueError(f'pooling must be one of {POOLINGS}, got {pooling!r}')
@@ -80,14 +76,9 @@ class ImageClassifier(PretrainedEncoderMixin, BaseModel):
         return torch.stack([torch.as_tensor(s.gt_label) for s in data_samples])
 
     # ------------------------------------------------------------------ modes
-    def forward(self, inputs: dict, data_samples=None, mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.head(self.extract_feat(inputs))
-        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got {mode!r}")
+    def _forward(self, inputs: dict) -> torch.Tensor:
+        """The logits ``(N, num_classes)``."""
+        return self.head(self.extract_feat(inputs))
 
     def loss(self, inputs: dict, data_samples: Sequence) -> dict:
         """``loss_cls`` (BCE or CE) and the batch accuracy (``acc``, multi-class only)."""
@@ -99,13 +90,10 @@ class ImageClassifier(PretrainedEncoderMixin, BaseModel):
                 losses['acc'] = (logits.argmax(dim=1) == targets).float().mean()
         return losses
 
-    @torch.no_grad()
-    def predict(self, inputs: dict, data_samples: Sequence) -> list:
-        """Set ``pred_score`` (probabilities) and ``pred_label`` on every sample; samples
-        come back in the sampler's order."""
+    def _set_predictions(self, inputs: dict, data_samples: Sequence) -> None:
+        """Set ``pred_score`` (probabilities) and ``pred_label`` on every sample."""
         scores = self.head.scores(self.head(self.extract_feat(inputs)))
         for sample, score in zip(data_samples, scores):
             sample.set_pred_score(score)
             label = (score > 0.5).long() if self.head.multi_label else score.argmax()
             sample.set_pred_label(label)
-        return restore_batch_order(data_samples)

@@ -5,13 +5,12 @@ import copy
 from typing import Sequence
 
 import torch
-from mmengine.model import BaseModel
 from torch import nn
 
 from unimedi.registry import ENCODERS, HEADS, LOSSES, MODELS, SELECTORS
 from unimedi.structures import MODALITIES
-from ..data_preprocessors.med_data_preprocessor import restore_batch_order
 from ..selectors.slice_selectors import _SliceSelector
+from .base_model import MedBaseModel
 
 
 def _build(registry, cfg):
@@ -19,7 +18,7 @@ def _build(registry, cfg):
 
 
 @MODELS.register_module()
-class UniMedI(BaseModel):
+class UniMedI(MedBaseModel):
     """Unified 2D/3D image-report pre-training (He et al., ECCV 2024).
 
     Per modality of the batch: the EMA teacher encodes the full input and gives the
@@ -74,9 +73,7 @@ class UniMedI(BaseModel):
                  distill_centers: str = 'shared',
                  zero_shot_prompts: dict | None = None,
                  data_preprocessor: dict | None = None, init_cfg=None):
-        # built here, so that the model also builds outside a runner's default scope
-        super().__init__(data_preprocessor=_build(
-            MODELS, data_preprocessor or dict(type='MedDataPreprocessor')), init_cfg=init_cfg)
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.vision_encoder = _build(ENCODERS, vision_encoder)
         self.text_encoder = _build(ENCODERS, text_encoder)
         vision_dim, text_dim = self.vision_encoder.embed_dim, self.text_encoder.embed_dim
@@ -234,17 +231,12 @@ class UniMedI(BaseModel):
                                    group)
 
     # ------------------------------------------------------------------ modes
-    def forward(self, inputs: dict, data_samples=None, mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            out = dict(image=self.extract_feat(inputs))
-            if inputs.get('text') is not None:
-                out['text'] = self.encode_text(inputs['text'])
-            return out
-        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got {mode!r}")
+    def _forward(self, inputs: dict) -> dict:
+        """``image`` embeddings ``(N, E)`` and, when reports exist, ``text`` ``(N, E)``."""
+        out = dict(image=self.extract_feat(inputs))
+        if inputs.get('text') is not None:
+            out['text'] = self.encode_text(inputs['text'])
+        return out
 
     def loss(self, inputs: dict, data_samples: Sequence) -> dict:
         """Losses (``loss_vl``, ``loss_icl``, ``loss_pcl``, ``loss_koleo``) and logged metrics
@@ -317,8 +309,7 @@ class UniMedI(BaseModel):
             scores.append(logits.softmax(dim=-1)[:, 0])
         return torch.stack(scores, dim=1)
 
-    @torch.no_grad()
-    def predict(self, inputs: dict, data_samples: Sequence) -> list:
+    def _set_predictions(self, inputs: dict, data_samples: Sequence) -> None:
         """Set ``img_embed`` (and ``txt_embed`` when reports exist, ``pred_score`` with
         zero-shot prompts) on every sample."""
         image = self.extract_feat(inputs)
@@ -330,4 +321,3 @@ class UniMedI(BaseModel):
                 sample.set_field(text[i], 'txt_embed', dtype=torch.Tensor)
             if scores is not None:
                 sample.set_pred_score(scores[i])
-        return restore_batch_order(data_samples)

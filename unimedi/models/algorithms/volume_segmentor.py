@@ -5,12 +5,11 @@ from typing import Sequence
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel
 from monai.inferers import sliding_window_inference
 
 from unimedi.registry import ENCODERS, HEADS, LOSSES, MODELS
-from ..data_preprocessors.med_data_preprocessor import restore_batch_order
 from ..encoders.pretrained_encoder import PretrainedEncoderMixin
+from .base_model import MedBaseModel
 
 INFER_DEFAULTS = dict(roi_size=None, sw_batch_size=1, overlap=0.25, mode='gaussian',
                       pad_value='min')
@@ -24,7 +23,7 @@ def default_out_indices(depth: int) -> tuple[int, ...]:
 
 
 @MODELS.register_module()
-class VolumeSegmentor(PretrainedEncoderMixin, BaseModel):
+class VolumeSegmentor(PretrainedEncoderMixin, MedBaseModel):
     """Segment CT volumes with the (pre-trained) ``UnifiedViT`` and a ``UNETRDecoder``.
 
     Training crops go through the whole network; at test time (``predict``) MONAI's
@@ -59,9 +58,6 @@ class VolumeSegmentor(PretrainedEncoderMixin, BaseModel):
                  pretrained: str | dict | None = None, frozen: bool = False,
                  infer_cfg: dict | None = None, data_preprocessor: dict | None = None,
                  init_cfg=None):
-        data_preprocessor = data_preprocessor or dict(type='MedDataPreprocessor')
-        if isinstance(data_preprocessor, dict):  # built here to work outside a runner's scope
-            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = ENCODERS.build(backbone) if isinstance(backbone, dict) else backbone
         tokenizers = getattr(self.backbone, 'tokenizers', {})
@@ -157,14 +153,9 @@ class VolumeSegmentor(PretrainedEncoderMixin, BaseModel):
         return logits[(Ellipsis, *(slice(0, s) for s in shape))]
 
     # ------------------------------------------------------------------ modes
-    def forward(self, inputs: dict, data_samples=None, mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.segment(self._volumes(inputs))
-        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got {mode!r}")
+    def _forward(self, inputs: dict) -> torch.Tensor:
+        """The logits ``(N, num_classes, D, H, W)`` of the whole input (no sliding window)."""
+        return self.segment(self._volumes(inputs))
 
     @staticmethod
     def _targets(data_samples: Sequence, shape: Sequence[int]) -> torch.Tensor:
@@ -184,11 +175,9 @@ class VolumeSegmentor(PretrainedEncoderMixin, BaseModel):
         targets = self._targets(data_samples, volumes.shape[2:]).to(logits.device)
         return dict(loss_seg=self.loss_module(logits, targets))
 
-    @torch.no_grad()
-    def predict(self, inputs: dict, data_samples: Sequence) -> list:
+    def _set_predictions(self, inputs: dict, data_samples: Sequence) -> None:
         """Set ``pred_seg`` ``(D, H, W)`` int64 (argmax over classes, on the sample's input
-        grid) on every sample; samples come back in the sampler's order."""
+        grid) on every sample."""
         logits = self.inference(self._volumes(inputs))
         for sample, labels in zip(data_samples, logits.argmax(dim=1)):
             sample.set_pred_seg(labels)
-        return restore_batch_order(data_samples)
