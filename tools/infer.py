@@ -18,7 +18,7 @@ import numpy as np
 from mmengine.config import DictAction
 
 from unimedi.apis import UniMedIInferencer, list_image_files, rank_by_similarity
-from unimedi.datasets.readers import MedicalImageError
+from unimedi.io.readers import MedicalImageError
 
 
 def parse_args(argv=None):

@@ -15,7 +15,7 @@ from torch import nn
 
 from unimedi.apis import (UniMedIInferencer, inference_pipeline, init_model, list_image_files,
                           load_weights, rank_by_similarity)
-from unimedi.datasets.readers import MedicalImageError
+from unimedi.io.readers import MedicalImageError
 from repo_scripts import TINY_EMBED_DIM, TINY_UNIMEDI_CONFIG
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

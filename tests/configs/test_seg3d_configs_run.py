@@ -24,7 +24,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
-from unimedi.datasets.writers import strip_image_suffix
+from unimedi.io.writers import strip_image_suffix
 from unimedi.registry import ENCODERS
 from repo_scripts import load_script
 from seg3d_fakes import write_fake_seg_volumes

@@ -5,7 +5,7 @@ import os
 import os.path as osp
 import warnings
 
-from unimedi.datasets.readers import MedicalImageError, file_kind
+from unimedi.io.readers import MedicalImageError, file_kind
 
 # DICOM media directories index a study; they hold no pixels
 _NOT_IMAGES = ('DICOMDIR', )

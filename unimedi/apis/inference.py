@@ -23,7 +23,7 @@ from mmengine.logging import print_log
 from mmengine.registry import TRANSFORMS, DefaultScope
 from torch import nn
 
-from unimedi.datasets.readers import MedicalImageError
+from unimedi.io.readers import MedicalImageError
 from unimedi.structures import check_modality
 from .model_loading import init_model
 
@@ -302,7 +302,7 @@ class UniMedIInferencer:
                      batch_size: int = 8, progress: bool = True) -> torch.Tensor:
         """``(N, E)`` unit-vector embeddings of ``N`` images, in input order.
 
-        Raises :class:`~unimedi.datasets.readers.MedicalImageError` naming the first
+        Raises :class:`~unimedi.io.readers.MedicalImageError` naming the first
         unreadable image; :meth:`encode_images` with ``on_error='skip'`` leaves such
         images out instead and lists them. Arguments as in :meth:`encode_images`.
         """

@@ -7,7 +7,6 @@ from .manifest_dataset import ImageReportDataset, ManifestError, read_manifest
 from .nifti_seg import BCV_CLASSES, NiftiSegDataset, NiftiSegFolderDataset
 from .phantom_dataset import PhantomDataset
 from .phantom_seg3d import PhantomSeg3DDataset
-from .readers import MedicalImage, MedicalImageError, read_medical_image
 from .rsna_pneumonia import RSNAPneumoniaDataset
 from .samplers import ModalityRatioBatchSampler
 from .seg2d_image_folder import SegImageFolderDataset
@@ -17,7 +16,7 @@ from .transforms import *  # noqa: F401,F403  (registers the transforms)
 
 __all__ = [
     'ImageReportDataset', 'IUXrayDataset', 'PhantomDataset', 'ManifestError', 'read_manifest',
-    'iter_iu_xml', 'MedicalImage', 'MedicalImageError', 'read_medical_image',
+    'iter_iu_xml',
     'stratified_fraction', 'CCCIIDataset', 'CheXpertDataset', 'COVIDxDataset',
     'ImageFolderDataset', 'RSNAPneumoniaDataset', 'NiftiSegDataset', 'NiftiSegFolderDataset',
     'BCV_CLASSES', 'PhantomSeg3DDataset',

@@ -11,13 +11,13 @@ from typing import Mapping, Sequence
 import numpy as np
 from mmengine.logging import MMLogger
 
+from unimedi.io.readers import MedicalImageError
 from unimedi.registry import DATASETS
 from .adapters.common import read_table
 from .base_dataset import MedBaseDataset
 from .downstream_common import (SplitReport, require_annotation, require_file, resolve_path,
                                 split_by_patient, write_csv)
 from .manifest_dataset import ManifestError
-from .readers import MedicalImageError
 
 #: normal, common pneumonia, novel coronavirus pneumonia (label order)
 CC_CCII_CLASSES = ('Normal', 'CP', 'NCP')
@@ -169,7 +169,7 @@ def load_scan_volume(scan: CCCIIScan) -> np.ndarray:
     """Stack a scan's slices (8-bit grey) into a ``(W, H, D)`` uint8 array.
 
     NIfTI's first axis is x; with x = image column and y = image row, a reader that
-    returns ``(D, H, W)`` (as :func:`~unimedi.datasets.readers.read_nifti` does for this
+    returns ``(D, H, W)`` (as :func:`~unimedi.io.readers.read_nifti` does for this
     diagonal affine) gives each slice back as stored in its file.
     """
     from PIL import Image, UnidentifiedImageError

@@ -8,9 +8,9 @@ from typing import Iterator
 
 from mmengine.logging import MMLogger
 
+from unimedi.io.reports import parse_iu_xml
 from unimedi.registry import DATASETS
 from .base_dataset import MedBaseDataset
-from .reports import parse_iu_xml
 
 
 def iter_iu_xml(source: str) -> Iterator[tuple[str, bytes]]:

@@ -108,7 +108,7 @@ def write_mask_png(path: str, mask: np.ndarray) -> None:
 
 def mask_has_foreground(path: str) -> int:
     """1 when the 2D mask file holds a non-zero label, else 0."""
-    from .readers import read_medical_image
+    from unimedi.io.readers import read_medical_image
 
     return int(bool(np.any(read_medical_image(path, modality='2d', as_mask=True).array)))
 

@@ -13,8 +13,8 @@ import pydicom
 import pytest
 from PIL import Image
 
-from unimedi.datasets.readers import MedicalImageError, read_medical_image
 from unimedi.datasets.transforms import LoadMedicalImage, LoadMedicalMask
+from unimedi.io.readers import MedicalImageError, read_medical_image
 from unimedi.registry import TRANSFORMS
 
 AFFINE = np.diag([1.5, 1.5, 3.0, 1.0])

@@ -14,7 +14,7 @@ import os.path as osp
 import random
 from typing import Iterable, Sequence
 
-from ..reports import compose_report, split_sections
+from unimedi.io.reports import compose_report, split_sections
 from .common import SPLITS, AdapterSummary, check_columns, read_table, resolve, table_header
 
 SESSION_COLUMNS = ('session_id', 'ReportID', 'session')

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os.path as osp
 from typing import Sequence
 
-from ..reports import compose_report, split_sections
+from unimedi.io.reports import compose_report, split_sections
 from .common import AdapterSummary, find_table, read_table, resolve
 
 DEFAULT_VIEWS = ('PA', 'AP')

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 from mmcv.transforms import BaseTransform
 
+from unimedi.io.readers import MedicalImageError, read_medical_image
 from unimedi.registry import TRANSFORMS
 from unimedi.structures import check_modality
-from ..readers import MedicalImageError, read_medical_image
 
 
 @TRANSFORMS.register_module()
@@ -26,7 +26,7 @@ class LoadMedicalImage(BaseTransform):
     Args:
         modality: force ``'2d'``/``'3d'``; ``None`` takes ``results['modality']`` and, when
             absent too, accepts either and records what it found.
-        axcodes: orientation of volumes (see :mod:`unimedi.datasets.readers`).
+        axcodes: orientation of volumes (see :mod:`unimedi.io.readers`).
         apply_window: DICOM radiographs use the window stored in the file.
     """
 

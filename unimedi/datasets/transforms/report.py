@@ -5,8 +5,8 @@ from typing import Sequence
 
 from mmcv.transforms import BaseTransform
 
+from unimedi.io.reports import compose_report, split_sections
 from unimedi.registry import TRANSFORMS
-from ..reports import compose_report, split_sections
 
 
 def sample_name(results: dict) -> str:

@@ -139,7 +139,7 @@ class SaveSegOverlaysHook(Hook):
     def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         from PIL import Image
 
-        from unimedi.datasets.writers import strip_image_suffix
+        from unimedi.io.writers import strip_image_suffix
 
         if not outputs or data_batch is None:
             return

@@ -81,7 +81,7 @@ class SegDiceMetric(BaseMetric):
 
     Predictions can be written as NIfTI (``output_dir``): ``<case>_pred.nii.gz`` on the
     voxel grid of the sample's input file (``img_path``: same shape, affine and
-    orientation, see :func:`~unimedi.datasets.writers.save_seg_nifti`), using the
+    orientation, see :func:`~unimedi.io.writers.save_seg_nifti`), using the
     sample's ``affine`` meta for the prediction's grid.
 
     Args:
@@ -127,7 +127,7 @@ class SegDiceMetric(BaseMetric):
                 self._save(sample, pred)
 
     def _save(self, sample: dict, pred: torch.Tensor) -> None:
-        from unimedi.datasets.writers import save_seg_nifti, strip_image_suffix
+        from unimedi.io.writers import save_seg_nifti, strip_image_suffix
 
         path, affine = sample.get('img_path'), sample.get('affine')
         if path is None or affine is None or pred.ndim != 3:

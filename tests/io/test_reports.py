@@ -6,7 +6,7 @@ import tarfile
 
 import pytest
 
-from unimedi.datasets.reports import clean_report_text, compose_report, parse_iu_xml, split_sections
+from unimedi.io.reports import clean_report_text, compose_report, parse_iu_xml, split_sections
 
 MIMIC_REPORT = """                                 FINAL REPORT
  EXAMINATION:  CHEST (PA AND LAT)

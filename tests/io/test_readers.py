@@ -15,8 +15,8 @@ import pydicom
 import pytest
 from PIL import Image
 
-from unimedi.datasets.readers import (MedicalImage, MedicalImageError, file_kind, read_dicom_series,
-                                      read_image_2d, read_medical_image, read_nifti)
+from unimedi.io.readers import (MedicalImage, MedicalImageError, file_kind, read_dicom_series,
+                                read_image_2d, read_medical_image, read_nifti)
 
 LUNG_LOBES = ('lung_upper_lobe_left', 'lung_lower_lobe_left', 'lung_upper_lobe_right',
               'lung_middle_lobe_right', 'lung_lower_lobe_right')
