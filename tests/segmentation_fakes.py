@@ -18,9 +18,9 @@ import numpy as np
 from PIL import Image
 
 from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
+from unimedi.datasets.prepare.rsna_seg import prepare_rsna_seg
+from unimedi.datasets.prepare.siim_seg import prepare_siim, rle_encode
 from unimedi.datasets.seg2d_common import write_mask_png, write_split_list
-from unimedi.datasets.seg2d_rsna import prepare_rsna_seg
-from unimedi.datasets.seg2d_siim import prepare_siim, rle_encode
 from downstream_fakes import write_dicom, write_fake_rsna_pneumonia
 
 SIZE = 64

@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from unimedi.datasets.adapters import build_bimcv_rows, write_and_report
-from unimedi.datasets.adapters.bimcv import (DEFAULT_FRACTIONS, SESSION_COLUMNS,
+from unimedi.datasets.prepare import build_bimcv_rows, write_and_report
+from unimedi.datasets.prepare.bimcv import (DEFAULT_FRACTIONS, SESSION_COLUMNS,
                                              SPANISH_COLUMN, TRANSLATION_COLUMN)
 
 

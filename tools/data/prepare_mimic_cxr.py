@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from unimedi.datasets.adapters import build_mimic_cxr_rows, write_and_report
-from unimedi.datasets.adapters.mimic_cxr import DEFAULT_VIEWS, UNCERTAIN_POLICIES
+from unimedi.datasets.prepare import build_mimic_cxr_rows, write_and_report
+from unimedi.datasets.prepare.mimic_cxr import DEFAULT_VIEWS, UNCERTAIN_POLICIES
 
 
 def parse_args(argv=None) -> argparse.Namespace:

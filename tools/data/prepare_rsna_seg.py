@@ -16,7 +16,7 @@ import os.path as osp
 import sys
 
 from unimedi.datasets.rsna_pneumonia import split_rsna_pneumonia
-from unimedi.datasets.seg2d_rsna import RSNA_SPLITS, prepare_rsna_seg
+from unimedi.datasets.prepare.rsna_seg import RSNA_SPLITS, prepare_rsna_seg
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -18,7 +18,7 @@ import os.path as osp
 import sys
 
 from unimedi.datasets.downstream_common import check_fractions
-from unimedi.datasets.seg2d_siim import SIIM_FRACTIONS, prepare_siim
+from unimedi.datasets.prepare.siim_seg import SIIM_FRACTIONS, prepare_siim
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -2,15 +2,13 @@ from .cc_ccii import CCCIIDataset
 from .chexpert import CheXpertDataset
 from .covidx import COVIDxDataset
 from .image_folder import ImageFolderDataset
+from .image_folder_seg import SegImageFolderDataset
 from .iu_xray import IUXrayDataset, iter_iu_xml
 from .manifest_dataset import ImageReportDataset, ManifestError, read_manifest
 from .nifti_seg import BCV_CLASSES, NiftiSegDataset, NiftiSegFolderDataset
-from .phantom_dataset import PhantomDataset
-from .phantom_seg3d import PhantomSeg3DDataset
+from .phantom import PhantomDataset, PhantomSeg2DDataset, PhantomSeg3DDataset
 from .rsna_pneumonia import RSNAPneumoniaDataset
 from .samplers import ModalityRatioBatchSampler
-from .seg2d_image_folder import SegImageFolderDataset
-from .seg2d_phantom import PhantomSeg2DDataset
 from .subsets import stratified_fraction
 from .transforms import *  # noqa: F401,F403  (registers the transforms)
 

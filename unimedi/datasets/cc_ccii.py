@@ -12,8 +12,8 @@ import numpy as np
 from mmengine.logging import MMLogger
 
 from unimedi.io.readers import MedicalImageError
+from unimedi.io.tables import read_table
 from unimedi.registry import DATASETS
-from .adapters.common import read_table
 from .base_dataset import MedBaseDataset
 from .downstream_common import (SplitReport, require_annotation, require_file, resolve_path,
                                 split_by_patient, write_csv)

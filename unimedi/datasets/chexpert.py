@@ -7,8 +7,8 @@ import re
 import shutil
 from typing import Sequence
 
+from unimedi.io.tables import read_table, table_header
 from unimedi.registry import DATASETS
-from .adapters.common import read_table, table_header
 from .base_dataset import MedBaseDataset
 from .downstream_common import (SplitReport, require_annotation, require_file, resolve_path,
                                 split_by_patient, write_csv)

@@ -1,13 +1,14 @@
-"""``PhantomSeg2DDataset``: lesion masks of the chest phantom radiographs."""
+"""Segmentation on the chest phantoms: ``PhantomSeg2DDataset`` (radiographs) and
+``PhantomSeg3DDataset`` (CTs), both reading a phantom manifest with its lesion masks."""
 from __future__ import annotations
 
 from unimedi.registry import DATASETS
-from .base_dataset import MedBaseDataset
-from .downstream_common import resolve_path
-from .manifest_dataset import ManifestError, read_manifest
-from .phantom.findings import FINDING_CLASSES
-from .phantom.generator import SPLITS
-from .seg2d_common import seg_metainfo
+from ..base_dataset import MedBaseDataset
+from ..downstream_common import resolve_path
+from ..manifest_dataset import ManifestError, _split_list, read_manifest
+from ..seg2d_common import seg_metainfo
+from .findings import FINDING_CLASSES
+from .generator import SPLITS
 
 PHANTOM_SEG_CLASSES = ('background', ) + FINDING_CLASSES
 BINARY_CLASSES = ('background', 'lesion')
@@ -84,4 +85,67 @@ class PhantomSeg2DDataset(MedBaseDataset):
             data_list.append(info)
         if not data_list:
             raise ManifestError(f'{self.ann_file}: no 2D rows with split={self.split!r}')
+        return data_list
+
+
+@DATASETS.register_module()
+class PhantomSeg3DDataset(MedBaseDataset):
+    """Lesion segmentation on the phantom CTs of a manifest (``tools/data/make_phantoms.py``).
+
+    Reads the manifest's ``'3d'`` rows of ``split``; each needs a ``mask`` (NIfTI, 0
+    background, ``k + 1`` for finding ``k`` of :data:`FINDING_CLASSES`). Classes:
+    ``('background', *FINDING_CLASSES)``, or with ``binary=True``
+    ``('background', 'lesion')``: each sample then carries ``label_map`` (every finding
+    -> 1), which ``RemapLabels()`` (no mapping) applies after ``LoadMedicalMask``.
+
+    ``stratify_label`` is the row's multi-hot findings (normal cases all zeros), so label
+    fractions keep the mix of findings; ``sample_id`` is the ``case_id``.
+
+    Args:
+        ann_file: the manifest (relative to ``data_root`` unless absolute).
+        split: ``'train'``, ``'val'``, ``'test'`` or ``None`` (all rows).
+        binary: one ``lesion`` class instead of the 7 findings.
+        **kwargs: :class:`MedBaseDataset` arguments.
+    """
+
+    def __init__(self, ann_file: str = 'manifest.jsonl', split: str | None = None,
+                 binary: bool = False, **kwargs):
+        if split not in (None, ) + SPLITS:
+            raise ValueError(f'split must be one of {SPLITS} or None, got {split!r}')
+        self.split = split
+        self.binary = binary
+        classes = ('background', 'lesion') if binary else ('background', ) + FINDING_CLASSES
+        metainfo = dict(kwargs.pop('metainfo', None) or {})
+        if metainfo.get('classes') not in (None, classes, list(classes)):
+            raise ValueError(f'PhantomSeg3DDataset(binary={binary}) has the classes {classes}; '
+                             f'metainfo gives {metainfo["classes"]}')
+        metainfo['classes'] = classes
+        super().__init__(ann_file=ann_file, metainfo=metainfo, **kwargs)
+
+    def load_data_list(self) -> list[dict]:
+        label_map = {k + 1: 1 for k in range(len(FINDING_CLASSES))} if self.binary else None
+        data_list = []
+        for number, row in read_manifest(self.ann_file):
+            if row.get('modality') != '3d' or (self.split and row.get('split') != self.split):
+                continue
+            where = f'{self.ann_file}:{number}'
+            if not row.get('path') or not row.get('mask'):
+                raise ManifestError(f'{where}: a 3D phantom row needs "path" and "mask"')
+            try:
+                labels = _split_list(row.get('labels'))  # a JSON list, or 'a|b' in a CSV
+            except ValueError as exc:
+                raise ManifestError(f'{where}: labels: {exc}') from exc
+            unknown = [name for name in labels if name not in FINDING_CLASSES]
+            if unknown:
+                raise ManifestError(f'{where}: unknown findings {unknown}')
+            multi_hot = [int(name in labels) for name in FINDING_CLASSES]
+            info = dict(img_path=resolve_path(self.data_root, row['path']),
+                        seg_map_path=resolve_path(self.data_root, row['mask']),
+                        modality='3d', case_id=row.get('case_id'),
+                        stratify_label=[max(multi_hot)] if self.binary else multi_hot)
+            if label_map is not None:
+                info['label_map'] = label_map
+            data_list.append(info)
+        if not data_list:
+            raise ManifestError(f'{self.ann_file}: no 3D rows with split={self.split!r}')
         return data_list

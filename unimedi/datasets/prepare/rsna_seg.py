@@ -12,10 +12,10 @@ from typing import Sequence
 
 import numpy as np
 
-from .adapters.common import read_table
-from .downstream_common import SplitReport, require_annotation
-from .rsna_pneumonia import parse_boxes, parse_target
-from .seg2d_common import dicom_header, write_mask_png, write_split_list
+from unimedi.io.tables import read_table
+from ..downstream_common import SplitReport, require_annotation
+from ..rsna_pneumonia import parse_boxes, parse_target
+from ..seg2d_common import dicom_header, write_mask_png, write_split_list
 
 RSNA_SEG_CLASSES = ('background', 'pneumonia')
 RSNA_SPLITS = ('train', 'val', 'test')

@@ -4,10 +4,10 @@ from __future__ import annotations
 from mmengine.dataset import force_full_init
 
 from unimedi.registry import DATASETS
-from .base_dataset import MedBaseDataset
-from .phantom.findings import FINDING_CLASSES, multi_hot
-from .phantom.generator import (SPLITS, PhantomConfig, assign_splits, ct_affine, generate_ct_case,
-                                generate_xray_case)
+from ..base_dataset import MedBaseDataset
+from .findings import FINDING_CLASSES, multi_hot
+from .generator import (SPLITS, PhantomConfig, assign_splits, ct_affine, generate_ct_case,
+                        generate_xray_case)
 
 
 @DATASETS.register_module()

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from unimedi.datasets import ImageReportDataset
-from unimedi.datasets.adapters import build_mimic_cxr_rows, read_chexpert_labels, read_report_file
+from unimedi.datasets.prepare import build_mimic_cxr_rows, read_chexpert_labels, read_report_file
 from repo_scripts import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

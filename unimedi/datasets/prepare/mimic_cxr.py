@@ -20,7 +20,8 @@ import os.path as osp
 from typing import Sequence
 
 from unimedi.io.reports import compose_report, split_sections
-from .common import AdapterSummary, find_table, read_table, resolve
+from unimedi.io.tables import find_table, read_table, resolve
+from .common import AdapterSummary
 
 DEFAULT_VIEWS = ('PA', 'AP')
 SPLIT_MAP = {'train': 'train', 'validate': 'val', 'test': 'test'}

@@ -12,8 +12,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .downstream_common import SplitReport, require_annotation, split_by_patient
-from .seg2d_common import dicom_header, write_mask_png, write_split_list
+from ..downstream_common import SplitReport, require_annotation, split_by_patient
+from ..seg2d_common import dicom_header, write_mask_png, write_split_list
 
 SIIM_CLASSES = ('background', 'pneumothorax')
 #: MGCA's SIIM protocol: a 70 / 15 / 15 split

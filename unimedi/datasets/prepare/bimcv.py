@@ -15,7 +15,8 @@ import random
 from typing import Iterable, Sequence
 
 from unimedi.io.reports import compose_report, split_sections
-from .common import SPLITS, AdapterSummary, check_columns, read_table, resolve, table_header
+from unimedi.io.tables import check_columns, read_table, resolve, table_header
+from .common import SPLITS, AdapterSummary
 
 SESSION_COLUMNS = ('session_id', 'ReportID', 'session')
 SPANISH_COLUMN = 'Report'

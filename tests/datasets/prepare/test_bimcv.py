@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from unimedi.datasets import ImageReportDataset
-from unimedi.datasets.adapters import (build_bimcv_rows, find_ct_volumes, read_session_reports,
-                                       subject_splits)
+from unimedi.datasets.prepare import (build_bimcv_rows, find_ct_volumes, read_session_reports,
+                                      subject_splits)
 from repo_scripts import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
