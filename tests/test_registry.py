@@ -18,10 +18,10 @@ from mmengine.registry import DefaultScope, Registry
 from mmengine.utils import import_modules_from_strings
 
 import unimedi.registry as unimedi_registry
-from downstream_fakes import (write_fake_cc_ccii, write_fake_chexpert, write_fake_covidx,
+from fakes.downstream import (write_fake_cc_ccii, write_fake_chexpert, write_fake_covidx,
                               write_fake_image_folder, write_fake_rsna_pneumonia)
-from seg3d_fakes import write_fake_phantom_seg_manifest, write_fake_seg_volumes
-from segmentation_fakes import write_fake_phantom_seg2d, write_fake_seg_image_folder
+from fakes.seg3d import write_fake_phantom_seg_manifest, write_fake_seg_volumes
+from fakes.segmentation import write_fake_phantom_seg2d, write_fake_seg_image_folder
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

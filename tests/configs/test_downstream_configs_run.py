@@ -5,7 +5,7 @@ keep the best checkpoint and test it as ``tools/train.py`` does (``test_after_tr
 writing ``metrics.json`` and the sample lists. Retrieval and zero-shot configs test a tiny
 UniMedI. The configs keep their datasets, pipelines, heads, metrics, schedules and hooks;
 only the sizes shrink (a 2-block 32-wide ViT, batches of 2, no worker processes) and the
-data are the native-format fakes of ``downstream_fakes`` (or tiny phantoms).
+data are the native-format fakes of ``fakes.downstream`` (or tiny phantoms).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from mmengine.runner import Runner
 
 from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
 from unimedi.registry import ENCODERS
-from downstream_fakes import (write_fake_cc_ccii, write_fake_chexpert, write_fake_covidx,
+from fakes.downstream import (write_fake_cc_ccii, write_fake_chexpert, write_fake_covidx,
                               write_fake_image_folder, write_fake_rsna_pneumonia)
 from repo_scripts import load_script
 

@@ -7,7 +7,7 @@ the foreground Dice (``dice/mean``) and tests it as ``tools/train.py`` does
 ``metrics.json``. The configs keep their datasets, pipelines, mmseg model, metric,
 schedule and hooks; only the sizes shrink (a 2-block 32-wide ViT, 16-channel heads,
 batches of 2, no worker processes) and the data are the native-format fakes of
-``segmentation_fakes``. ``tools/test.py`` is run on one best checkpoint as well.
+``fakes.segmentation``. ``tools/test.py`` is run on one best checkpoint as well.
 """
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from unimedi.registry import ENCODERS
-from repo_scripts import load_script
-from segmentation_fakes import (write_fake_phantom_seg2d, write_fake_rsna_seg,
+from fakes.segmentation import (write_fake_phantom_seg2d, write_fake_rsna_seg,
                                 write_fake_seg_image_folder, write_fake_siim)
+from repo_scripts import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEG2D_FOLDERS = ('phantom2d', 'siim', 'rsna', 'image_folder')

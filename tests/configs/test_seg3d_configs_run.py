@@ -26,8 +26,8 @@ from mmengine.runner import Runner
 from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
 from unimedi.io.writers import strip_image_suffix
 from unimedi.registry import ENCODERS
+from fakes.seg3d import write_fake_seg_volumes
 from repo_scripts import load_script
-from seg3d_fakes import write_fake_seg_volumes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEG3D_CONFIGS = sorted(p.relative_to(REPO_ROOT).as_posix()

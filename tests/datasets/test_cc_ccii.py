@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from unimedi.datasets import CCCIIDataset, ManifestError
-from downstream_fakes import write_fake_cc_ccii
+from fakes.downstream import write_fake_cc_ccii
 
 PIPELINE = [dict(type='LoadMedicalImage'), dict(type='PackMedInputs')]
 #: without serialize_data, which runs gc.collect() (0.2 s a dataset here); the

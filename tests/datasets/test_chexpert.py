@@ -9,7 +9,7 @@ import pytest
 
 from unimedi.datasets import CheXpertDataset, ManifestError
 from unimedi.datasets.chexpert import COMPETITION_CLASSES
-from downstream_fakes import CHEXPERT_HEADER, write_fake_chexpert
+from fakes.downstream import CHEXPERT_HEADER, write_fake_chexpert
 
 PIPELINE = [dict(type='LoadMedicalImage'), dict(type='PackMedInputs')]
 #: without serialize_data, which runs gc.collect() (0.2 s a dataset here); the

@@ -8,7 +8,7 @@ import pytest
 
 from unimedi.datasets import COVIDxDataset, ManifestError
 from unimedi.datasets.covidx import COVIDX_BINARY_CLASSES, parse_covidx_line
-from downstream_fakes import write_fake_covidx
+from fakes.downstream import write_fake_covidx
 
 PIPELINE = [dict(type='LoadMedicalImage'), dict(type='PackMedInputs')]
 #: without serialize_data, which runs gc.collect() (0.2 s a dataset here); the

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from unimedi.datasets import ImageFolderDataset
-from downstream_fakes import write_fake_image_folder
+from fakes.downstream import write_fake_image_folder
 
 PIPELINE = [dict(type='LoadMedicalImage'), dict(type='PackMedInputs')]
 #: without serialize_data, which runs gc.collect() (0.2 s a dataset here); the

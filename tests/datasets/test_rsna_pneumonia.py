@@ -7,7 +7,7 @@ from functools import partial
 import pytest
 
 from unimedi.datasets import ManifestError, RSNAPneumoniaDataset
-from downstream_fakes import write_fake_rsna_pneumonia
+from fakes.downstream import write_fake_rsna_pneumonia
 
 PIPELINE = [dict(type='LoadMedicalImage'), dict(type='PackMedInputs')]
 #: without serialize_data, which runs gc.collect() (0.2 s a dataset here); the

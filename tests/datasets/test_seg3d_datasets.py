@@ -10,7 +10,7 @@ import pytest
 from unimedi.datasets import (BCV_CLASSES, NiftiSegDataset, NiftiSegFolderDataset,
                               PhantomSeg3DDataset)
 from unimedi.datasets.phantom.findings import FINDING_CLASSES
-from seg3d_fakes import write_fake_phantom_seg_manifest, write_fake_seg_volumes
+from fakes.seg3d import write_fake_phantom_seg_manifest, write_fake_seg_volumes
 
 PIPELINE = [dict(type='LoadMedicalImage', modality='3d'), dict(type='LoadMedicalMask'),
             dict(type='PackMedInputs')]

@@ -21,7 +21,7 @@ from unimedi.datasets.chexpert import chexpert_patient, split_chexpert
 from unimedi.datasets.covidx import split_covidx
 from unimedi.datasets.rsna_pneumonia import split_rsna_pneumonia
 from unimedi.datasets.transforms import LoadMedicalImage
-from downstream_fakes import (CHEXPERT_HEADER, write_cc_ccii_scan, write_fake_chexpert,
+from fakes.downstream import (CHEXPERT_HEADER, write_cc_ccii_scan, write_fake_chexpert,
                               write_fake_covidx, write_fake_rsna_pneumonia)
 from repo_scripts import load_script
 

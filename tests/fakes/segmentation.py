@@ -7,7 +7,7 @@ prepare function on them, and returns the dataset arguments of each split::
 
 Images are 64 x 64 with a bright region where the mask is foreground, so a model can learn
 something; every split holds foreground and background-only images. Import from tests as
-``from segmentation_fakes import write_fake_siim``.
+``from fakes.segmentation import write_fake_siim``.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_data
 from unimedi.datasets.prepare.rsna_seg import prepare_rsna_seg
 from unimedi.datasets.prepare.siim_seg import prepare_siim, rle_encode
 from unimedi.datasets.seg2d_common import write_mask_png, write_split_list
-from downstream_fakes import write_dicom, write_fake_rsna_pneumonia
+from fakes.downstream import write_dicom, write_fake_rsna_pneumonia
 
 SIZE = 64
 SPLITS = ('train', 'val', 'test')
@@ -126,7 +126,7 @@ def write_fake_siim(root: Path, num: int = 20, seed: int = 0) -> dict:
 
 
 def write_fake_rsna_seg(root: Path, num: int = 40, seed: int = 0) -> dict:
-    """The fake RSNA Pneumonia data of ``downstream_fakes`` (DICOMs with bright boxes and
+    """The fake RSNA Pneumonia data of ``fakes.downstream`` (DICOMs with bright boxes and
     the classification splits) converted by :func:`prepare_rsna_seg` to
     ``root/seg/masks`` and ``root/seg/splits``.
 

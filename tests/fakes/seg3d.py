@@ -3,7 +3,7 @@
 
 Each volume is CT-like (HU) with a bright box (label 1) and a dark box (label 2) at a
 seeded place, so a model can learn something. Import from tests as
-``from seg3d_fakes import write_fake_seg_volumes``.
+``from fakes.seg3d import write_fake_seg_volumes``.
 """
 from __future__ import annotations
 

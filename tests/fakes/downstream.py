@@ -9,7 +9,7 @@ conversion function on them, and returns the dataset arguments of each split::
 Every split holds at least 4 samples with every class present (multi-label: every class
 positive at least once and negative at least once). Images are 2D 64x64; CC-CCII volumes
 load as ``(1, 16, 32, 32)``. Classes are told apart by brightness, so a classifier can
-learn something. Import from tests as ``from downstream_fakes import write_fake_chexpert``.
+learn something. Import from tests as ``from fakes.downstream import write_fake_chexpert``.
 """
 from __future__ import annotations
 
