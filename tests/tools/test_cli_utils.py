@@ -1,4 +1,5 @@
-"""unimedi.utils.cli: ``write_metrics`` and ``best_checkpoint`` (shared by the tools)."""
+"""unimedi.utils.cli: ``write_metrics``, ``best_checkpoint`` and the prepare skeleton (shared by
+the tools)."""
 from __future__ import annotations
 
 import json
@@ -6,10 +7,11 @@ import math
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import torch
 from mmengine.hooks import CheckpointHook, Hook
 
-from unimedi.utils.cli import best_checkpoint, write_metrics
+from unimedi.utils.cli import best_checkpoint, prepare_parser, run_prepare, write_metrics
 
 
 def test_write_metrics_converts_numpy_and_torch(tmp_path):
@@ -64,3 +66,32 @@ def test_best_checkpoint_falls_back_to_last_then_none(tmp_path):
         assert best_checkpoint(_runner(tmp_path, hooks)) == str(tmp_path / 'epoch_3.pth')
     (tmp_path / 'last_checkpoint').write_text('')
     assert best_checkpoint(_runner(tmp_path, [no_best])) is None
+
+
+def test_prepare_parser_has_the_shared_arguments():
+    parser = prepare_parser('demo', out_default='<root>/seg')
+    args = parser.parse_args(['--root', 'data/x'])
+    assert (args.root, args.out, args.seed) == ('data/x', None, 0)
+    with pytest.raises(SystemExit):
+        prepare_parser('demo').parse_args(['--root', 'data/x'])  # --out is required
+    assert not hasattr(prepare_parser('demo', seed_help=None).parse_args(
+        ['--root', 'r', '--out', 'o']), 'seed')
+
+
+def test_run_prepare_prints_the_report_and_the_hint_or_the_error(capsys):
+    class Report:
+        files = {'train': 'train.csv'}
+
+        def format(self):
+            return 'train: 3 rows'
+
+    assert run_prepare(Report, lambda report: f"load {report.files['train']}") == 0
+    assert capsys.readouterr().out.splitlines() == ['train: 3 rows', 'load train.csv']
+
+    def missing():
+        raise FileNotFoundError('data/x/labels.csv: file not found')
+
+    assert run_prepare(missing, 'never printed') == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == 'error: data/x/labels.csv: file not found'
+    assert captured.out == ''

@@ -15,14 +15,17 @@ import sys
 from unimedi.datasets.prepare import build_bimcv_rows, write_and_report
 from unimedi.datasets.prepare.bimcv import (DEFAULT_FRACTIONS, SESSION_COLUMNS,
                                              SPANISH_COLUMN, TRANSLATION_COLUMN)
+from unimedi.utils.cli import prepare_parser, run_prepare
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='BIMCV-COVID19+ CTs -> JSONL manifest')
-    parser.add_argument('--root', required=True, help='folder holding the sub-* folders')
+    parser = prepare_parser(
+        'BIMCV-COVID19+ CTs -> JSONL manifest',
+        root_help='folder holding the sub-* folders',
+        out_help='manifest to write (.jsonl)',
+        seed_help='seed of the subject split')
     parser.add_argument('--reports', required=True,
                         help='session report table (TSV), absolute or relative to --root')
-    parser.add_argument('--out', required=True, help='manifest to write (.jsonl)')
     parser.add_argument('--report-column', default=TRANSLATION_COLUMN,
                         help='column with the report text to use (English translation)')
     parser.add_argument('--spanish-column', default=SPANISH_COLUMN,
@@ -33,7 +36,6 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help=f'session id column (default: first of {list(SESSION_COLUMNS)})')
     parser.add_argument('--fractions', type=float, nargs=3, default=list(DEFAULT_FRACTIONS),
                         metavar=('TRAIN', 'VAL', 'TEST'), help='subject split fractions')
-    parser.add_argument('--seed', type=int, default=0, help='seed of the subject split')
     parser.add_argument('--first-run-only', action='store_true',
                         help='keep one CT volume per session')
     parser.add_argument('--ct-folder', default='mod-ct', help='modality folder of the CTs')
@@ -44,18 +46,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        rows, summary = build_bimcv_rows(
-            args.root, args.reports, report_column=args.report_column,
-            spanish_column=args.spanish_column, session_column=args.session_column,
-            fallback_to_spanish=args.fallback_to_spanish, fractions=args.fractions,
-            seed=args.seed, first_run_only=args.first_run_only, ct_folder=args.ct_folder,
-            with_headers=not args.no_headers)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    write_and_report(rows, summary, args.out, args.root)
-    return 0
+    return run_prepare(lambda: write_and_report(*build_bimcv_rows(
+        args.root, args.reports, report_column=args.report_column,
+        spanish_column=args.spanish_column, session_column=args.session_column,
+        fallback_to_spanish=args.fallback_to_spanish, fractions=args.fractions,
+        seed=args.seed, first_run_only=args.first_run_only, ct_folder=args.ct_folder,
+        with_headers=not args.no_headers), args.out, args.root))
 
 
 if __name__ == '__main__':

@@ -15,19 +15,19 @@ import sys
 
 from unimedi.datasets.cc_ccii import prepare_cc_ccii
 from unimedi.datasets.downstream_common import check_fractions
+from unimedi.utils.cli import prepare_parser, run_prepare
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='CC-CCII slice folders -> NIfTI volumes + cc_ccii.csv '
-        '(path,label,patient_id,scan_id,split)')
-    parser.add_argument('--root', required=True, help='folder holding NCP/, CP/ and Normal/')
-    parser.add_argument('--out', required=True,
-                        help='output folder (volumes/ and cc_ccii.csv; the data_root)')
+    parser = prepare_parser(
+        'CC-CCII slice folders -> NIfTI volumes + cc_ccii.csv '
+        '(path,label,patient_id,scan_id,split)',
+        root_help='folder holding NCP/, CP/ and Normal/',
+        out_help='output folder (volumes/ and cc_ccii.csv; the data_root)',
+        seed_help='seed of the split')
     parser.add_argument('--fractions', nargs=3, type=float, default=[0.7, 0.1, 0.2],
                         metavar=('TRAIN', 'VAL', 'TEST'),
                         help='fractions of the patients per split')
-    parser.add_argument('--seed', type=int, default=0, help='seed of the split')
     parser.add_argument('--min-slices', type=int, default=16,
                         help='skip (with a warning) scans with fewer slices')
     parser.add_argument('--spacing', nargs=3, type=float, default=[1.0, 1.0, 1.0],
@@ -40,18 +40,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        report = prepare_cc_ccii(args.root, args.out, fractions=check_fractions(args.fractions),
-                                 seed=args.seed, min_slices=args.min_slices,
-                                 spacing=args.spacing, workers=args.workers,
-                                 progress=not args.no_progress)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    print(report.format())
-    print(f"load with CCCIIDataset(data_root={args.out!r}, ann_file='cc_ccii.csv', "
-          "split='train')")
-    return 0
+    return run_prepare(
+        lambda: prepare_cc_ccii(args.root, args.out, fractions=check_fractions(args.fractions),
+                                seed=args.seed, min_slices=args.min_slices,
+                                spacing=args.spacing, workers=args.workers,
+                                progress=not args.no_progress),
+        f"load with CCCIIDataset(data_root={args.out!r}, ann_file='cc_ccii.csv', split='train')")
 
 
 if __name__ == '__main__':

@@ -16,15 +16,16 @@ import os.path as osp
 import sys
 
 from unimedi.datasets.chexpert import COMPETITION_CLASSES, split_chexpert
+from unimedi.utils.cli import prepare_parser, run_prepare
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='CheXpert official train.csv / valid.csv -> train/val/test CSVs '
-        '(val = official valid.csv, test = patients held out from train.csv)')
-    parser.add_argument('--root', required=True,
-                        help='folder holding CheXpert-v1.0-small/ (the data_root)')
-    parser.add_argument('--out', required=True, help='folder to write the three CSVs to')
+    parser = prepare_parser(
+        'CheXpert official train.csv / valid.csv -> train/val/test CSVs (val = official valid.csv,'
+        ' test = patients held out from train.csv)',
+        root_help='folder holding CheXpert-v1.0-small/ (the data_root)',
+        out_help='folder to write the three CSVs to',
+        seed_help='seed of the held-out draw')
     parser.add_argument('--train-csv', default='CheXpert-v1.0-small/train.csv',
                         help='official train.csv, absolute or relative to --root')
     parser.add_argument('--valid-csv', default='CheXpert-v1.0-small/valid.csv',
@@ -34,23 +35,17 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'patients are moved)')
     parser.add_argument('--classes', nargs='+', default=list(COMPETITION_CLASSES),
                         help='observations to stratify the held-out patients by')
-    parser.add_argument('--seed', type=int, default=0, help='seed of the held-out draw')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        report = split_chexpert(osp.join(args.root, args.train_csv),
-                                osp.join(args.root, args.valid_csv), args.out,
-                                test_size=args.test_size, seed=args.seed, classes=args.classes)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    print(report.format())
-    print(f"load with CheXpertDataset(data_root={args.root!r}, "
-          f"ann_file={osp.abspath(report.files['train'])!r})")
-    return 0
+    return run_prepare(
+        lambda: split_chexpert(osp.join(args.root, args.train_csv),
+                               osp.join(args.root, args.valid_csv), args.out,
+                               test_size=args.test_size, seed=args.seed, classes=args.classes),
+        lambda report: f"load with CheXpertDataset(data_root={args.root!r}, "
+        f"ann_file={osp.abspath(report.files['train'])!r})")
 
 
 if __name__ == '__main__':

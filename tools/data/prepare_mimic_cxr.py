@@ -13,12 +13,15 @@ import sys
 
 from unimedi.datasets.prepare import build_mimic_cxr_rows, write_and_report
 from unimedi.datasets.prepare.mimic_cxr import DEFAULT_VIEWS, UNCERTAIN_POLICIES
+from unimedi.utils.cli import prepare_parser, run_prepare
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='MIMIC-CXR-JPG -> JSONL manifest')
-    parser.add_argument('--root', required=True, help='dataset root (tables and files/)')
-    parser.add_argument('--out', required=True, help='manifest to write (.jsonl)')
+    parser = prepare_parser(
+        'MIMIC-CXR-JPG -> JSONL manifest',
+        root_help='dataset root (tables and files/)',
+        out_help='manifest to write (.jsonl)',
+        seed_help=None)
     parser.add_argument('--split-csv', help='default: mimic-cxr-2.0.0-split.csv(.gz) in root')
     parser.add_argument('--metadata-csv',
                         help='default: mimic-cxr-2.0.0-metadata.csv(.gz) in root')
@@ -48,20 +51,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        rows, summary = build_mimic_cxr_rows(
-            args.root, split_csv=args.split_csv, metadata_csv=args.metadata_csv,
-            sectioned_csv=args.sectioned_csv, reports_dir=args.reports_dir,
-            chexpert_csv=args.chexpert_csv, with_labels=args.labels, views=args.views,
-            image_dir=args.image_dir, image_ext=args.image_ext,
-            check_images=not args.no_check_images,
-            use_last_paragraph=args.use_last_paragraph, uncertain=args.uncertain,
-            with_headers=not args.no_headers)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    write_and_report(rows, summary, args.out, args.root)
-    return 0
+    return run_prepare(lambda: write_and_report(*build_mimic_cxr_rows(
+        args.root, split_csv=args.split_csv, metadata_csv=args.metadata_csv,
+        sectioned_csv=args.sectioned_csv, reports_dir=args.reports_dir,
+        chexpert_csv=args.chexpert_csv, with_labels=args.labels, views=args.views,
+        image_dir=args.image_dir, image_ext=args.image_ext,
+        check_images=not args.no_check_images,
+        use_last_paragraph=args.use_last_paragraph, uncertain=args.uncertain,
+        with_headers=not args.no_headers), args.out, args.root))
 
 
 if __name__ == '__main__':

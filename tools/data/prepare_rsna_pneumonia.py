@@ -15,35 +15,31 @@ import sys
 
 from unimedi.datasets.downstream_common import check_fractions
 from unimedi.datasets.rsna_pneumonia import MGCA_FRACTIONS, split_rsna_pneumonia
+from unimedi.utils.cli import prepare_parser, run_prepare
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='RSNA Pneumonia stage_2_train_labels.csv -> train/val/test CSVs '
-        '(patientId,Target,boxes), stratified by Target')
-    parser.add_argument('--root', required=True, help='dataset folder (the data_root)')
-    parser.add_argument('--out', required=True, help='folder to write the three CSVs to')
+    parser = prepare_parser(
+        'RSNA Pneumonia stage_2_train_labels.csv -> train/val/test CSVs (patientId,Target,boxes), '
+        'stratified by Target',
+        root_help='dataset folder (the data_root)',
+        out_help='folder to write the three CSVs to',
+        seed_help='seed of the split')
     parser.add_argument('--labels-csv', default='stage_2_train_labels.csv',
                         help='official label table, absolute or relative to --root')
     parser.add_argument('--fractions', nargs=3, type=float,
                         default=list(MGCA_FRACTIONS.values()), metavar=('TRAIN', 'VAL', 'TEST'),
                         help='fractions of the patients per split (MGCA: 0.7 0.15 0.15)')
-    parser.add_argument('--seed', type=int, default=0, help='seed of the split')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        report = split_rsna_pneumonia(osp.join(args.root, args.labels_csv), args.out,
-                                      fractions=check_fractions(args.fractions), seed=args.seed)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    print(report.format())
-    print(f"load with RSNAPneumoniaDataset(data_root={args.root!r}, "
-          f"ann_file={osp.abspath(report.files['train'])!r})")
-    return 0
+    return run_prepare(
+        lambda: split_rsna_pneumonia(osp.join(args.root, args.labels_csv), args.out,
+                                     fractions=check_fractions(args.fractions), seed=args.seed),
+        lambda report: f"load with RSNAPneumoniaDataset(data_root={args.root!r}, "
+        f"ann_file={osp.abspath(report.files['train'])!r})")
 
 
 if __name__ == '__main__':

@@ -17,13 +17,17 @@ import sys
 
 from unimedi.datasets.rsna_pneumonia import split_rsna_pneumonia
 from unimedi.datasets.prepare.rsna_seg import RSNA_SPLITS, prepare_rsna_seg
+from unimedi.utils.cli import prepare_parser, run_prepare
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='RSNA Pneumonia boxes -> 0/1 mask PNGs and split lists (the splits of '
-        'the classification task)')
-    parser.add_argument('--root', required=True, help='dataset folder (the data_root)')
+    parser = prepare_parser(
+        'RSNA Pneumonia boxes -> 0/1 mask PNGs and split lists (the splits of the classification '
+        'task)',
+        root_help='dataset folder (the data_root)',
+        out_help='output folder (default: <root>/seg)',
+        out_default='<root>/seg',
+        seed_help='seed of the split, when it has to be made')
     parser.add_argument('--splits', default='splits',
                         help='folder of the classification split CSVs, absolute or relative '
                         'to --root')
@@ -31,9 +35,6 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='DICOM folder, absolute or relative to --root')
     parser.add_argument('--labels-csv', default='stage_2_train_labels.csv',
                         help='official label table, used to make the split CSVs when absent')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the split, when it has to be made')
-    parser.add_argument('--out', default=None, help='output folder (default: <root>/seg)')
     return parser.parse_args(argv)
 
 
@@ -41,19 +42,17 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     splits_dir = osp.join(args.root, args.splits)
     out = args.out or osp.join(args.root, 'seg')
-    try:
+
+    def prepare():
         if not all(osp.isfile(osp.join(splits_dir, f'{s}.csv')) for s in RSNA_SPLITS):
             print(f'{splits_dir}: no split CSVs; making them as prepare_rsna_pneumonia.py does')
             print(split_rsna_pneumonia(osp.join(args.root, args.labels_csv), splits_dir,
                                        seed=args.seed).format())
-        report = prepare_rsna_seg(splits_dir, osp.join(args.root, args.img_dir), out)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    print(report.format())
-    print(f'load with configs/_base_/datasets/seg_rsna.py (data_root={args.root!r}, '
-          f'mask_dir and split_file under {out!r})')
-    return 0
+        return prepare_rsna_seg(splits_dir, osp.join(args.root, args.img_dir), out)
+
+    return run_prepare(
+        prepare, f'load with configs/_base_/datasets/seg_rsna.py (data_root={args.root!r}, '
+        f'mask_dir and split_file under {out!r})')
 
 
 if __name__ == '__main__':

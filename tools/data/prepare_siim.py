@@ -19,39 +19,35 @@ import sys
 
 from unimedi.datasets.downstream_common import check_fractions
 from unimedi.datasets.prepare.siim_seg import SIIM_FRACTIONS, prepare_siim
+from unimedi.utils.cli import prepare_parser, run_prepare
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='SIIM-ACR train-rle.csv + DICOMs -> 0/1 mask PNGs and split lists')
-    parser.add_argument('--root', required=True, help='dataset folder (the data_root)')
+    parser = prepare_parser(
+        'SIIM-ACR train-rle.csv + DICOMs -> 0/1 mask PNGs and split lists',
+        root_help='dataset folder (the data_root)',
+        out_help='output folder (default: <root>/prepared)',
+        out_default='<root>/prepared',
+        seed_help='seed of the split')
     parser.add_argument('--rle-csv', default='train-rle.csv',
                         help='the Kaggle RLE table, absolute or relative to --root')
     parser.add_argument('--dicom-dir', default='dicom-images-train',
                         help='the DICOM tree, absolute or relative to --root')
-    parser.add_argument('--out', default=None,
-                        help='output folder (default: <root>/prepared)')
     parser.add_argument('--fractions', nargs=3, type=float,
                         default=list(SIIM_FRACTIONS.values()), metavar=('TRAIN', 'VAL', 'TEST'),
                         help='fractions of the patients per split (default 0.7 0.15 0.15)')
-    parser.add_argument('--seed', type=int, default=0, help='seed of the split')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     out = args.out or osp.join(args.root, 'prepared')
-    try:
-        report = prepare_siim(osp.join(args.root, args.rle_csv),
-                              osp.join(args.root, args.dicom_dir), out,
-                              fractions=check_fractions(args.fractions), seed=args.seed)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    print(report.format())
-    print(f'load with configs/_base_/datasets/seg_siim.py (data_root={args.root!r}, '
-          f'mask_dir and split_file under {out!r})')
-    return 0
+    return run_prepare(
+        lambda: prepare_siim(osp.join(args.root, args.rle_csv),
+                             osp.join(args.root, args.dicom_dir), out,
+                             fractions=check_fractions(args.fractions), seed=args.seed),
+        f'load with configs/_base_/datasets/seg_siim.py (data_root={args.root!r}, '
+        f'mask_dir and split_file under {out!r})')
 
 
 if __name__ == '__main__':

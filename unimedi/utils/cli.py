@@ -1,9 +1,13 @@
-"""What tools/train.py and tools/test.py share: merging command-line options into a config."""
+"""What the tools share: merging command-line options into a config (train.py, test.py) and
+the skeleton of the tools/data/prepare_* converters."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import os.path as osp
+import sys
+from typing import Callable
 
 from mmengine.config import Config
 
@@ -73,3 +77,42 @@ def best_checkpoint(runner) -> str | None:
         with open(last) as f:
             return f.read().strip() or None
     return None
+
+
+def prepare_parser(description: str, root_help: str = 'dataset folder (the data_root)',
+                   out_help: str | None = None, out_default: str | None = None,
+                   seed_help: str | None = 'seed of the split') -> argparse.ArgumentParser:
+    """The arguments every ``tools/data/prepare_*`` tool has: ``--root``, ``--out`` (required
+    unless ``out_default`` is given, e.g. a folder under the root) and ``--seed``
+    (left out when ``seed_help`` is None); the tool adds its own after these."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('--root', required=True, help=root_help)
+    if out_default is None:
+        parser.add_argument('--out', required=True, help=out_help or 'where to write')
+    else:
+        parser.add_argument('--out', default=None,
+                            help=out_help or f'where to write (default: {out_default})')
+    if seed_help is not None:
+        parser.add_argument('--seed', type=int, default=0, help=seed_help)
+    return parser
+
+
+def run_prepare(prepare: Callable[[], object],
+                load_hint: str | Callable[[object], str] | None = None) -> int:
+    """The body of a ``tools/data/prepare_*`` main: run ``prepare()``, print the summary it
+    returns (anything with ``format()``) and how to load the result.
+
+    Returns:
+        the exit code: 0, or 2 when a file is missing or a value is wrong (the message, which
+        names the file, goes to stderr).
+    """
+    try:
+        report = prepare()
+    except (FileNotFoundError, ValueError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    if hasattr(report, 'format'):
+        print(report.format())
+    if load_hint is not None:
+        print(load_hint(report) if callable(load_hint) else load_hint)
+    return 0
