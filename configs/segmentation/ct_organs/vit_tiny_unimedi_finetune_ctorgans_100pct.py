@@ -5,18 +5,12 @@
 _base_ = [
     '../../_base_/models/unimedi_vit_tiny_segmentor3d.py',
     '../../_base_/datasets/seg_ct_organs.py',
-    '../../_base_/schedules/seg3d_finetune.py',
+    '../../_base_/schedules/seg3d_finetune_1500.py',
     '../../_base_/seg3d_runtime.py',
 ]
 model = dict(frozen=False, decode_head=dict(num_classes=7),
              infer_cfg=dict(roi_size={{_base_.roi}}, sw_batch_size=4, overlap=0.25))
-# one volume: 1500 iterations on random crops, validation (= the test volume) every 250
-max_iters = 1500
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=50, end=max_iters, eta_min=1e-6),
-]
-train_cfg = dict(max_iters=max_iters, val_interval=250)
+# a checkpoint at every validation
 default_hooks = dict(checkpoint=dict(interval=250))
 # the prediction as NIfTI on the input file's grid (work dir of tools/train.py's default)
 test_evaluator = dict(type='SegDiceMetric',
