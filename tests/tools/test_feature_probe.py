@@ -8,7 +8,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
-from unimedi.datasets.subsets import stratified_fraction
+from unimedi.datasets.splits import stratified_fraction
 from unimedi.evaluation.feature_quality import linear_probe_auc
 from repo_scripts import TINY_UNIMEDI_CONFIG, load_script
 

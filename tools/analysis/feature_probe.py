@@ -118,7 +118,7 @@ def raw_pixels(images, size) -> np.ndarray:
 
 def probe_table(features: dict, labels: dict, fractions, seeds) -> dict:
     """``{fraction: {'macro': [per seed], 'per_class': [[...] per seed], 'C': [...]}}``."""
-    from unimedi.datasets.subsets import stratified_fraction
+    from unimedi.datasets.splits import stratified_fraction
     from unimedi.evaluation.feature_quality import linear_probe_auc
     table = {}
     for percent in fractions:

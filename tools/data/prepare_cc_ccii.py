@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from unimedi.datasets.cc_ccii import prepare_cc_ccii
-from unimedi.datasets.downstream_common import check_fractions
+from unimedi.datasets.splits import check_fractions
 from unimedi.utils.cli import prepare_parser, run_prepare
 
 

@@ -13,7 +13,7 @@ import argparse
 import os.path as osp
 import sys
 
-from unimedi.datasets.downstream_common import check_fractions
+from unimedi.datasets.splits import check_fractions
 from unimedi.datasets.rsna_pneumonia import MGCA_FRACTIONS, split_rsna_pneumonia
 from unimedi.utils.cli import prepare_parser, run_prepare
 

@@ -17,7 +17,7 @@ import argparse
 import os.path as osp
 import sys
 
-from unimedi.datasets.downstream_common import check_fractions
+from unimedi.datasets.splits import check_fractions
 from unimedi.datasets.prepare.siim_seg import SIIM_FRACTIONS, prepare_siim
 from unimedi.utils.cli import prepare_parser, run_prepare
 

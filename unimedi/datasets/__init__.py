@@ -9,7 +9,7 @@ from .nifti_seg import BCV_CLASSES, NiftiSegDataset, NiftiSegFolderDataset
 from .phantom import PhantomDataset, PhantomSeg2DDataset, PhantomSeg3DDataset
 from .rsna_pneumonia import RSNAPneumoniaDataset
 from .samplers import ModalityRatioBatchSampler
-from .subsets import stratified_fraction
+from .splits import stratified_fraction
 from .transforms import *  # noqa: F401,F403  (registers the transforms)
 
 __all__ = [

@@ -7,7 +7,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import MMLogger
 
 from unimedi.registry import TRANSFORMS
-from .subsets import stratified_fraction
+from .splits import stratified_fraction
 
 
 class MedBaseDataset(BaseDataset):

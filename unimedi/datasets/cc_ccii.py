@@ -16,8 +16,9 @@ from unimedi.io.tables import read_table
 from unimedi.registry import DATASETS
 from .base_dataset import MedBaseDataset
 from .downstream_common import (SplitReport, require_annotation, require_file, resolve_path,
-                                split_by_patient, write_csv)
+                                write_csv)
 from .manifest_dataset import ManifestError
+from .splits import split_by_patient
 
 #: normal, common pneumonia, novel coronavirus pneumonia (label order)
 CC_CCII_CLASSES = ('Normal', 'CP', 'NCP')

@@ -11,8 +11,9 @@ from unimedi.io.tables import read_table, table_header
 from unimedi.registry import DATASETS
 from .base_dataset import MedBaseDataset
 from .downstream_common import (SplitReport, require_annotation, require_file, resolve_path,
-                                split_by_patient, write_csv)
+                                write_csv)
 from .manifest_dataset import ManifestError
+from .splits import split_by_patient
 
 #: the five observations of the CheXpert competition (Irvin et al., 2019)
 COMPETITION_CLASSES = ('Atelectasis', 'Cardiomegaly', 'Consolidation', 'Edema',

@@ -8,9 +8,9 @@ from typing import Sequence
 
 from unimedi.registry import DATASETS
 from .base_dataset import MedBaseDataset
-from .downstream_common import (SplitReport, require_annotation, require_file, resolve_path,
-                                split_by_patient)
+from .downstream_common import SplitReport, require_annotation, require_file, resolve_path
 from .manifest_dataset import ManifestError
+from .splits import split_by_patient
 
 COVIDX_CLASSES = ('normal', 'pneumonia', 'COVID-19')
 #: the binary labelling of COVIDx CXR-2 / CXR-3 (COVID-19 positive or not)

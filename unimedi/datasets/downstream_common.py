@@ -1,7 +1,6 @@
-"""Shared pieces of the downstream classification datasets and their prepare tools.
-
-Patient-level stratified splits, path resolution, file checks and the split summary that
-the ``tools/data/prepare_*.py`` scripts print.
+"""Shared pieces of the downstream classification datasets and their prepare tools: path
+resolution, file checks, CSV writing and the split summary that the ``tools/data/prepare_*.py``
+scripts print (the splits themselves: ``splits.py``).
 """
 from __future__ import annotations
 
@@ -11,10 +10,6 @@ import os.path as osp
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
-
-import numpy as np
-
-from .subsets import stratified_fraction
 
 
 def resolve_path(data_root: str | None, path: str) -> str:
@@ -32,78 +27,6 @@ def require_annotation(path: str) -> None:
     """Raise ``FileNotFoundError`` when the annotation file ``path`` is missing."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: annotation file not found')
-
-
-def _multi_hot(labels: Sequence) -> np.ndarray:
-    """``(N, K)`` 0/1 rows from class indices (one-hot) or multi-hot vectors."""
-    if all(isinstance(label, (int, np.integer)) for label in labels):
-        indices = np.asarray(labels, dtype=int)
-        if indices.size and indices.min() < 0:
-            raise ValueError(f'class indices must be >= 0, got {int(indices.min())}')
-        width = int(indices.max()) + 1 if indices.size else 1
-        return np.eye(width, dtype=int)[indices]
-    rows = [np.asarray(label, dtype=float).reshape(-1) for label in labels]
-    if len({len(row) for row in rows}) > 1:
-        raise ValueError('multi-hot labels must all have the same length')
-    return (np.stack(rows) > 0.5).astype(int)
-
-
-def split_by_patient(patients: Sequence[str], labels: Sequence,
-                     fractions: Mapping[str, float], seed: int = 0) -> list[str]:
-    """Assign every sample to a split so that no patient is in two splits.
-
-    Each patient's stratum is the union of its samples' labels (the set of its classes,
-    or the element-wise maximum of its multi-hot vectors). The splits after the first are
-    drawn in order, each from the patients still left, with
-    :func:`~unimedi.datasets.stratified_fraction` (seed ``seed + position``) at the share
-    that gives it ``fraction`` of all patients; the first split takes the rest. The same
-    patients, labels, fractions and seed always give the same assignment.
-
-    Args:
-        patients: one patient id per sample.
-        labels: one label per sample: a class index, or a 0/1 vector.
-        fractions: split name -> fraction of the patients, e.g.
-            ``{'train': 0.7, 'val': 0.15, 'test': 0.15}``; non-negative, summing to 1.
-        seed: the draws' seed.
-
-    Returns:
-        the split name of every sample, in input order.
-    """
-    names = list(fractions)
-    values = [float(fractions[name]) for name in names]
-    if not names or min(values) < 0 or abs(sum(values) - 1.0) > 1e-6:
-        raise ValueError(f'fractions must be non-negative and sum to 1, got {dict(fractions)}')
-    if len(patients) != len(labels):
-        raise ValueError(f'{len(patients)} patients but {len(labels)} labels')
-    if not patients:
-        raise ValueError('no samples to split')
-    strata: dict[str, np.ndarray] = {}
-    for patient, vector in zip(patients, _multi_hot(labels)):
-        strata[patient] = np.maximum(strata[patient], vector) if patient in strata else vector
-    remaining = sorted(strata)
-    assignment: dict[str, str] = {}
-    left = 1.0
-    for position, (name, fraction) in enumerate(zip(names[1:], values[1:]), start=1):
-        if fraction <= 0 or not remaining:
-            continue
-        share = min(1.0, fraction / left)
-        drawn = stratified_fraction([strata[p] for p in remaining], share, seed + position)
-        chosen = {remaining[i] for i in drawn}
-        assignment.update((patient, name) for patient in chosen)
-        remaining = [patient for patient in remaining if patient not in chosen]
-        left -= fraction
-    assignment.update((patient, names[0]) for patient in remaining)
-    return [assignment[patient] for patient in patients]
-
-
-def check_fractions(values: Sequence[float], names: Sequence[str] = ('train', 'val', 'test')
-                    ) -> dict[str, float]:
-    """``{name: fraction}`` from a CLI list, checked to be non-negative and sum to 1."""
-    values = [float(v) for v in values]
-    if len(values) != len(names) or min(values) < 0 or abs(sum(values) - 1.0) > 1e-6:
-        raise ValueError(f'fractions must be {len(names)} non-negative numbers summing to 1 '
-                         f'({", ".join(names)}), got {values}')
-    return dict(zip(names, values))
 
 
 def write_csv(path: str, fieldnames: Sequence[str], rows: Iterable[Mapping]) -> int:

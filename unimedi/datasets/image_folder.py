@@ -8,7 +8,7 @@ from typing import Sequence
 from unimedi.registry import DATASETS
 from unimedi.structures import check_modality
 from .base_dataset import MedBaseDataset
-from .subsets import stratified_fraction
+from .splits import stratified_fraction
 
 DEFAULT_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.dcm', '.nii', '.nii.gz')
 SPLITS = (None, 'train', 'val')

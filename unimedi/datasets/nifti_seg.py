@@ -10,7 +10,8 @@ from typing import Sequence
 from unimedi.io.writers import strip_image_suffix
 from unimedi.registry import DATASETS
 from .base_dataset import MedBaseDataset
-from .downstream_common import require_annotation, resolve_path, split_by_patient
+from .downstream_common import require_annotation, resolve_path
+from .splits import split_by_patient
 
 #: BCV (Multi-Atlas Labeling Beyond the Cranial Vault): background + 13 abdominal organs
 #: in label order (UNETR / Swin-UNETR).

@@ -9,8 +9,9 @@ from unimedi.io.tables import read_table
 from unimedi.registry import DATASETS
 from .base_dataset import MedBaseDataset
 from .downstream_common import (SplitReport, require_annotation, require_file, resolve_path,
-                                split_by_patient, write_csv)
+                                write_csv)
 from .manifest_dataset import ManifestError
+from .splits import split_by_patient
 
 RSNA_CLASSES = ('Pneumonia', )
 LABEL_COLUMNS = ('patientId', 'x', 'y', 'width', 'height', 'Target')

@@ -5,7 +5,8 @@ rows carry paths relative to the dataset root (so ``data_root=<root>`` works) an
 summary counts rows per split and every skipped item by reason. ``write_manifest`` writes
 the rows as JSONL. See ``docs/paper_data.md``.
 """
-from .bimcv import build_bimcv_rows, find_ct_volumes, read_session_reports, subject_splits
+from ..splits import subject_splits
+from .bimcv import build_bimcv_rows, find_ct_volumes, read_session_reports
 from .common import AdapterSummary, write_and_report, write_manifest
 from .mimic_cxr import (build_mimic_cxr_rows, read_chexpert_labels, read_report_file,
                         read_sectioned_reports)

@@ -8,20 +8,19 @@ and the Spanish ``Report``), optionally with an English translation column
 """
 from __future__ import annotations
 
-import math
 import os
 import os.path as osp
-import random
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from unimedi.io.reports import compose_report, split_sections
 from unimedi.io.tables import check_columns, read_table, resolve, table_header
-from .common import SPLITS, AdapterSummary
+from ..splits import SUBJECT_FRACTIONS, subject_splits
+from .common import AdapterSummary
 
 SESSION_COLUMNS = ('session_id', 'ReportID', 'session')
 SPANISH_COLUMN = 'Report'
 TRANSLATION_COLUMN = 'report_en'
-DEFAULT_FRACTIONS = (0.9, 0.05, 0.05)
+DEFAULT_FRACTIONS = SUBJECT_FRACTIONS
 CT_SUFFIXES = ('.nii.gz', '.nii')
 _KEEP = ('findings', 'impression')
 
@@ -122,36 +121,6 @@ def read_session_reports(path: str, report_column: str = TRANSLATION_COLUMN,
             info['spanish_fallbacks'] += 1
         reports[key] = (text, source)
     return reports, info
-
-
-def split_counts(num: int, fractions: Sequence[float]) -> list[int]:
-    """Split ``num`` items by ``fractions`` (largest remainder, earlier splits win ties)."""
-    raw = [num * f for f in fractions]
-    counts = [math.floor(r) for r in raw]
-    order = sorted(range(len(raw)), key=lambda i: (-(raw[i] - counts[i]), i))
-    for i in order[:num - sum(counts)]:
-        counts[i] += 1
-    return counts
-
-
-def subject_splits(subjects: Iterable[str], fractions: Sequence[float] = DEFAULT_FRACTIONS,
-                   seed: int = 0) -> dict[str, str]:
-    """Assign each subject to ``train``/``val``/``test``: a seeded shuffle, then cut.
-
-    The same subjects and seed always give the same assignment; every subject lands in
-    exactly one split, so no patient crosses splits.
-    """
-    fractions = tuple(float(f) for f in fractions)
-    if len(fractions) != len(SPLITS) or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-6:
-        raise ValueError(f'fractions must be {len(SPLITS)} non-negative numbers summing to 1 '
-                         f'(train, val, test), got {fractions}')
-    ordered = sorted(set(subjects))
-    random.Random(seed).shuffle(ordered)
-    assignment, start = {}, 0
-    for split, count in zip(SPLITS, split_counts(len(ordered), fractions)):
-        assignment.update((s, split) for s in ordered[start:start + count])
-        start += count
-    return assignment
 
 
 def build_bimcv_rows(root: str, reports_tsv: str, *, report_column: str = TRANSLATION_COLUMN,

@@ -12,8 +12,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..downstream_common import SplitReport, require_annotation, split_by_patient
+from ..downstream_common import SplitReport, require_annotation
 from ..seg2d_common import dicom_header, write_mask_png, write_split_list
+from ..splits import split_by_patient
 
 SIIM_CLASSES = ('background', 'pneumothorax')
 #: MGCA's SIIM protocol: a 70 / 15 / 15 split

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from unimedi.datasets.subsets import stratified_fraction
+from unimedi.datasets.splits import stratified_fraction
 
 
 def _multi_label(n=1000, seed=0):
