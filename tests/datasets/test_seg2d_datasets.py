@@ -10,8 +10,9 @@ import pytest
 from unimedi.datasets import PhantomSeg2DDataset, SegImageFolderDataset
 from unimedi.datasets.manifest_dataset import ManifestError
 from unimedi.datasets.phantom.findings import FINDING_CLASSES
-from unimedi.datasets.seg2d_common import (make_palette, read_split_list, seg_metainfo,
-                                           write_mask_png, write_split_list)
+from unimedi.datasets.seg2d_common import (read_split_list, seg_metainfo, write_mask_png,
+                                           write_split_list)
+from unimedi.utils.palette import make_palette
 from fakes.segmentation import write_fake_phantom_seg2d, write_fake_seg_image_folder
 
 PIPELINE = [dict(type='LoadMedicalImage', modality='2d'), dict(type='LoadMedicalMask'),

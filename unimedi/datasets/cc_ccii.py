@@ -11,12 +11,12 @@ from typing import Mapping, Sequence
 import numpy as np
 from mmengine.logging import MMLogger
 
+from unimedi.io.paths import resolve_path
 from unimedi.io.readers import MedicalImageError
 from unimedi.io.tables import read_table
 from unimedi.registry import DATASETS
 from .base_dataset import MedBaseDataset
-from .downstream_common import (SplitReport, require_annotation, require_file, resolve_path,
-                                write_csv)
+from .downstream_common import SplitReport, require_annotation, require_file, write_csv
 from .manifest_dataset import ManifestError
 from .splits import split_by_patient
 

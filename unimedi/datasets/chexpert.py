@@ -7,11 +7,11 @@ import re
 import shutil
 from typing import Sequence
 
+from unimedi.io.paths import resolve_path
 from unimedi.io.tables import read_table, table_header
 from unimedi.registry import DATASETS
 from .base_dataset import MedBaseDataset
-from .downstream_common import (SplitReport, require_annotation, require_file, resolve_path,
-                                write_csv)
+from .downstream_common import SplitReport, require_annotation, require_file, write_csv
 from .manifest_dataset import ManifestError
 from .splits import split_by_patient
 

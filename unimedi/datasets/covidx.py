@@ -6,9 +6,10 @@ import os.path as osp
 import shutil
 from typing import Sequence
 
+from unimedi.io.paths import resolve_path
 from unimedi.registry import DATASETS
 from .base_dataset import MedBaseDataset
-from .downstream_common import SplitReport, require_annotation, require_file, resolve_path
+from .downstream_common import SplitReport, require_annotation, require_file
 from .manifest_dataset import ManifestError
 from .splits import split_by_patient
 

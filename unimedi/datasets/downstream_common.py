@@ -12,11 +12,6 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 
-def resolve_path(data_root: str | None, path: str) -> str:
-    """``path`` itself when absolute (or without ``data_root``), else under ``data_root``."""
-    return path if osp.isabs(path) or not data_root else osp.join(data_root, path)
-
-
 def require_file(path: str, where: str) -> None:
     """Raise ``FileNotFoundError`` naming ``where`` (file:line) when ``path`` is missing."""
     if not osp.exists(path):

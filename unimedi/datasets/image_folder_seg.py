@@ -5,9 +5,9 @@ import os
 import os.path as osp
 from typing import Sequence
 
+from unimedi.io.paths import resolve_path
 from unimedi.registry import DATASETS
 from .base_dataset import MedBaseDataset
-from .downstream_common import resolve_path
 from .image_folder import list_class_files
 from .seg2d_common import mask_has_foreground, read_split_list, seg_metainfo
 

@@ -8,10 +8,10 @@ from typing import Any, Sequence
 
 from mmengine.logging import MMLogger
 
+from unimedi.io.paths import resolve_path
 from unimedi.registry import DATASETS
 from unimedi.structures import MODALITIES, check_modality
 from .base_dataset import MedBaseDataset
-from .downstream_common import resolve_path
 
 
 class ManifestError(ValueError):

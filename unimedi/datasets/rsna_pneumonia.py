@@ -5,11 +5,11 @@ import json
 import os.path as osp
 from typing import Mapping
 
+from unimedi.io.paths import resolve_path
 from unimedi.io.tables import read_table
 from unimedi.registry import DATASETS
 from .base_dataset import MedBaseDataset
-from .downstream_common import (SplitReport, require_annotation, require_file, resolve_path,
-                                write_csv)
+from .downstream_common import SplitReport, require_annotation, require_file, write_csv
 from .manifest_dataset import ManifestError
 from .splits import split_by_patient
 

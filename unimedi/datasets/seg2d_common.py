@@ -1,7 +1,7 @@
 """Shared pieces of the 2D segmentation datasets and their prepare tools.
 
 Split lists (one sample a line, optionally with its stratification label), 0/1 mask PNGs,
-image sizes read from DICOM headers, and the class palettes mmseg's visualiser uses.
+image sizes read from DICOM headers, and the metainfo (classes, palette) mmseg's visualiser uses.
 """
 from __future__ import annotations
 
@@ -11,19 +11,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-#: colours of label 0, 1, 2, ... (background black); longer class lists get seeded colours
-BASE_PALETTE = ((0, 0, 0), (230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200),
-                (245, 130, 48), (145, 30, 180), (70, 240, 240), (240, 50, 230),
-                (210, 245, 60), (250, 190, 212), (0, 128, 128))
-
-
-def make_palette(num_classes: int) -> list[list[int]]:
-    """``num_classes`` RGB colours as mmseg's ``metainfo['palette']`` (black background)."""
-    colours = [list(c) for c in BASE_PALETTE[:num_classes]]
-    rng = np.random.default_rng(0)
-    while len(colours) < num_classes:
-        colours.append(rng.integers(0, 256, 3).tolist())
-    return colours
+from unimedi.utils.palette import make_palette
 
 
 def seg_metainfo(classes: Sequence[str], palette: Sequence | None = None) -> dict:

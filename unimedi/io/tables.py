@@ -7,10 +7,7 @@ import gzip
 import os.path as osp
 from typing import Iterable, Iterator, Sequence
 
-
-def resolve(root: str, path: str) -> str:
-    """``path`` itself when absolute, else ``path`` under ``root``."""
-    return path if osp.isabs(path) else osp.join(root, path)
+from .paths import resolve_path
 
 
 def find_table(root: str, stem: str, path: str | None = None) -> str:
@@ -25,7 +22,7 @@ def find_table(root: str, stem: str, path: str | None = None) -> str:
         FileNotFoundError: naming the file(s) looked for.
     """
     if path is not None:
-        full = resolve(root, path)
+        full = resolve_path(root, path)
         if not osp.isfile(full):
             raise FileNotFoundError(f'{full}: file not found')
         return full

@@ -2,9 +2,9 @@
 ``PhantomSeg3DDataset`` (CTs), both reading a phantom manifest with its lesion masks."""
 from __future__ import annotations
 
+from unimedi.io.paths import resolve_path
 from unimedi.registry import DATASETS
 from ..base_dataset import MedBaseDataset
-from ..downstream_common import resolve_path
 from ..manifest_dataset import ManifestError, _split_list, read_manifest
 from ..seg2d_common import seg_metainfo
 from .findings import FINDING_CLASSES

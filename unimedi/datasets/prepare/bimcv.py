@@ -12,8 +12,9 @@ import os
 import os.path as osp
 from typing import Sequence
 
+from unimedi.io.paths import resolve_path
 from unimedi.io.reports import compose_report, split_sections
-from unimedi.io.tables import check_columns, read_table, resolve, table_header
+from unimedi.io.tables import check_columns, read_table, table_header
 from ..splits import SUBJECT_FRACTIONS, subject_splits
 from .common import AdapterSummary
 
@@ -149,7 +150,7 @@ def build_bimcv_rows(root: str, reports_tsv: str, *, report_column: str = TRANSL
         English section headers is kept whole); sessions whose report is then empty are
         skipped and counted.
     """
-    table = resolve(root, reports_tsv)
+    table = resolve_path(root, reports_tsv)
     reports, info = read_session_reports(table, report_column, spanish_column, session_column,
                                          fallback_to_spanish)
     summary = AdapterSummary('BIMCV-COVID19+ CT')

@@ -19,8 +19,9 @@ from __future__ import annotations
 import os.path as osp
 from typing import Sequence
 
+from unimedi.io.paths import resolve_path
 from unimedi.io.reports import compose_report, split_sections
-from unimedi.io.tables import find_table, read_table, resolve
+from unimedi.io.tables import find_table, read_table
 from .common import AdapterSummary
 
 DEFAULT_VIEWS = ('PA', 'AP')
@@ -129,7 +130,7 @@ def _report_source(root: str, sectioned_csv: str | None, reports_dir: str | None
             reports_dir = image_dir
             hint = (f' (and no {SECTIONED_STEM}.csv in {root}); pass the sectioned CSV or '
                     'the mimic-cxr-reports "files" folder')
-    folder = resolve(root, reports_dir)
+    folder = resolve_path(root, reports_dir)
     if not osp.isdir(folder):
         raise FileNotFoundError(f'{folder}: report folder not found{hint}')
     return 'files', folder

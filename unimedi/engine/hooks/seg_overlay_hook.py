@@ -11,11 +11,7 @@ import torch.nn.functional as F
 from mmengine.hooks import Hook
 
 from unimedi.registry import HOOKS
-
-#: RGB colours of labels 1, 2, ... (cycled).
-PALETTE = ((230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48),
-           (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 190),
-           (0, 128, 128), (170, 110, 40), (128, 0, 0), (170, 255, 195), (128, 128, 0))
+from unimedi.utils.palette import label_colour
 
 
 def _labels(sample, name: str) -> torch.Tensor | None:
@@ -49,7 +45,7 @@ def overlay(grey: np.ndarray, labels: np.ndarray | None, alpha: float) -> np.nda
         return rgb.astype(np.uint8)
     colours = np.zeros((int(labels.max(initial=0)) + 1, 3), np.float32)
     for label in range(1, len(colours)):
-        colours[label] = PALETTE[(label - 1) % len(PALETTE)]
+        colours[label] = label_colour(label)
     inside = labels > 0
     rgb[inside] = (1 - alpha) * rgb[inside] + alpha * colours[labels[inside]]
     padded = np.pad(labels, 1, mode='edge')
@@ -78,7 +74,7 @@ class SaveSegOverlaysHook(Hook):
     """Write overlay PNGs of every test sample: ground truth | prediction, side by side.
 
     The image is grey (its 1-99 % range), labels are coloured fills with outlines
-    (:data:`PALETTE`). 3D samples (``MedDataSample``: ``gt_seg``/``pred_seg``
+    (``unimedi.utils.palette``). 3D samples (``MedDataSample``: ``gt_seg``/``pred_seg``
     ``(D, H, W)``) give one mosaic per volume, one row per axial slice: the
     ``num_slices`` slices with the most foreground (ground truth or prediction), shown
     in radiological convention (anterior up, the patient's right on the left) for RAS

@@ -1,0 +1,26 @@
+"""The one label palette: mmseg's ``metainfo['palette']`` and the overlays of
+``tools/test.py --show-dir`` colour a label the same way."""
+from __future__ import annotations
+
+import numpy as np
+
+#: RGB colours of labels 1, 2, ... (label 0, the background, is black)
+LABEL_COLOURS = ((230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48),
+                 (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60),
+                 (250, 190, 190), (0, 128, 128), (170, 110, 40), (128, 0, 0),
+                 (170, 255, 195), (128, 128, 0))
+
+
+def label_colour(label: int) -> tuple[int, int, int]:
+    """The RGB colour of a foreground label (``>= 1``; cycled past the table)."""
+    return LABEL_COLOURS[(int(label) - 1) % len(LABEL_COLOURS)]
+
+
+def make_palette(num_classes: int) -> list[list[int]]:
+    """``num_classes`` RGB colours as mmseg's ``metainfo['palette']``: black for label 0,
+    then :data:`LABEL_COLOURS`, then seeded colours for longer class lists."""
+    colours = [[0, 0, 0]] + [list(c) for c in LABEL_COLOURS][:max(0, num_classes - 1)]
+    rng = np.random.default_rng(0)
+    while len(colours) < num_classes:
+        colours.append(rng.integers(0, 256, 3).tolist())
+    return colours[:num_classes]
