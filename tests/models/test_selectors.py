@@ -178,3 +178,21 @@ def test_random_region_count_and_randomness():
 def test_region_bad_ratio_raises(cls, ratio):
     with pytest.raises(ValueError, match=r'mask_ratio must be in \[0, 1\)'):
         cls(mask_ratio=ratio)
+
+
+def test_batch_centering_removes_a_bias_shared_by_every_volume():
+    """Every CT leans a little towards slab 0; each has its own lesion slab on top of that.
+    The paper's rule picks slab 0 everywhere; centred on the batch, each CT's own slab."""
+    grid, depth = (4, 1, 1), 8  # 4 slabs of 2 slices
+    shared = torch.tensor([0.30, 0.23, 0.23, 0.24])
+    own = torch.tensor([[0.0, 0.02, 0.0, 0.0], [0.0, 0.0, 0.02, 0.0], [0.0, 0.0, 0.0, 0.02]])
+    attention = shared + own  # (3, 4)
+    plain = AttentiveSliceSelector(topk=2)(attention, grid, depth)
+    assert plain.tolist() == [[0, 1]] * 3
+    centred = AttentiveSliceSelector(topk=2, center='batch')(attention, grid, depth)
+    assert centred.tolist() == [[2, 3], [4, 5], [6, 7]]
+    # a batch of one is ranked as it is
+    single = AttentiveSliceSelector(topk=2, center='batch')(attention[:1], grid, depth)
+    assert single.tolist() == [[0, 1]]
+    with pytest.raises(ValueError, match="center must be None or 'batch'"):
+        AttentiveSliceSelector(center='mean')

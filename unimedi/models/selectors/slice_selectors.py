@@ -45,7 +45,23 @@ class AttentiveSliceSelector(_SliceSelector):
     reshaped to its token grid ``(d, h, w)``; a slab's score is the mean over its ``h * w``
     patches; a 3D patch of depth ``p`` covers ``p`` slices, so every slice takes its
     slab's score. The top-k slices are returned (ties go to the lower index, then sorted).
+
+    Args:
+        center: ``None`` (the paper's rule) or ``'batch'``: subtract the batch's mean slab
+            profile before ranking, so a slab wins by what this CT's report-trained [CLS]
+            attends to more than the other CTs' do. A nearly flat attention with the same
+            small bias in every volume (e.g. towards the first slab, from the tokenizer's
+            zero padding) otherwise picks the same slab for every CT. A batch of one is
+            ranked as it is. Not in the paper; an option.
+        ratio, topk, min_slices: as :class:`_SliceSelector`.
     """
+
+    def __init__(self, ratio: float = 0.1, topk: int | None = None, min_slices: int = 1,
+                 center: str | None = None):
+        super().__init__(ratio=ratio, topk=topk, min_slices=min_slices)
+        if center not in (None, 'batch'):
+            raise ValueError(f"center must be None or 'batch', got {center!r}")
+        self.center = center
 
     def slice_scores(self, attention: torch.Tensor, grid, depth: int) -> torch.Tensor:
         """``(B, L)`` attention over a ``grid`` of tokens -> ``(B, depth)`` slice scores."""
@@ -68,6 +84,8 @@ class AttentiveSliceSelector(_SliceSelector):
             ``(B, k)`` long slice indices in ascending order.
         """
         scores = self.slice_scores(attention, grid, depth)
+        if self.center == 'batch' and scores.shape[0] > 1:
+            scores = scores - scores.mean(dim=0, keepdim=True)
         k = self.num_slices(depth)
         # stable ranking: tied scores keep the lower slice index first
         order = torch.sort(scores, dim=1, descending=True, stable=True).indices
