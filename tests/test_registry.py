@@ -277,6 +277,7 @@ def _run_fresh(code: str) -> subprocess.CompletedProcess:
     return result
 
 
+@pytest.mark.slow
 def test_lazy_import_through_locations_in_a_fresh_process():
     result = _run_fresh("""
         import sys
@@ -301,6 +302,7 @@ def test_lazy_import_through_locations_in_a_fresh_process():
     assert 'LAZY-OK' in result.stdout
 
 
+@pytest.mark.slow
 def test_default_scope_finds_unimedi_modules_from_mmengine_roots_in_a_fresh_process():
     """What a Runner does: build from MMEngine's root registries with default_scope."""
     result = _run_fresh("""

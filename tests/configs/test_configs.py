@@ -65,6 +65,7 @@ def test_config_loads(rel_path):
         assert cfg.default_scope == 'unimedi'
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('rel_path', CONFIG_FILES)
 def test_config_model_builds(rel_path):
     cfg = _load(rel_path)

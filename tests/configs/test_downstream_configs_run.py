@@ -26,6 +26,8 @@ from fakes.downstream import (write_fake_cc_ccii, write_fake_chexpert, write_fak
                               write_fake_image_folder, write_fake_rsna_pneumonia)
 from repo_scripts import load_script
 
+pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLS_CONFIGS = sorted(p.relative_to(REPO_ROOT).as_posix()
                      for p in (REPO_ROOT / 'configs' / 'classification').rglob('*.py'))

@@ -25,6 +25,8 @@ from unimedi.datasets.phantom.findings import FINDING_CLASSES
 from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
 from repo_scripts import redirect_caches
 
+pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p.relative_to(REPO_ROOT).as_posix()
                  for p in (REPO_ROOT / 'configs' / 'unimedi').glob('*.py'))

@@ -28,6 +28,8 @@ from fakes.segmentation import (write_fake_phantom_seg2d, write_fake_rsna_seg,
                                 write_fake_seg_image_folder, write_fake_siim)
 from repo_scripts import load_script
 
+pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEG2D_FOLDERS = ('phantom2d', 'siim', 'rsna', 'image_folder')
 SEG2D_CONFIGS = sorted(p.relative_to(REPO_ROOT).as_posix()

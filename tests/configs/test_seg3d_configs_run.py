@@ -29,6 +29,8 @@ from unimedi.registry import ENCODERS
 from fakes.seg3d import write_fake_seg_volumes
 from repo_scripts import load_script
 
+pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEG3D_CONFIGS = sorted(p.relative_to(REPO_ROOT).as_posix()
                        for folder in ('phantom3d', 'bcv', 'ct_organs')

@@ -26,8 +26,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 import torch.nn.functional as F
+
+pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORLD_SIZE = 2

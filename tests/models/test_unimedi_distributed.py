@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
+
+pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

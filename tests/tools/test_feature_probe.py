@@ -12,6 +12,8 @@ from unimedi.datasets.splits import stratified_fraction
 from unimedi.evaluation.feature_quality import linear_probe_auc
 from repo_scripts import TINY_UNIMEDI_CONFIG, load_script
 
+pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
+
 
 def _data(seed, n, shift):
     rng = np.random.default_rng(seed)

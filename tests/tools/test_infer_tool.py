@@ -20,6 +20,8 @@ from PIL import Image
 from unimedi.apis import init_model
 from repo_scripts import TINY_UNIMEDI_CONFIG, load_script
 
+pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ['There is a pulmonary nodule.', 'The lungs are clear.', 'Small pleural effusion.']
 

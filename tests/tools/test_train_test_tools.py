@@ -17,6 +17,8 @@ from mmengine.config import Config
 from conftest import TINY_CLASSES, write_tiny_dataset
 from repo_scripts import load_script
 
+pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = 'projects/example_project/configs/histogram_baseline.py'
 

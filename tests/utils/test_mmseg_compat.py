@@ -17,6 +17,8 @@ import torch
 
 from unimedi.utils import mmseg_compat
 
+pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
