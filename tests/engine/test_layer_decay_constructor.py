@@ -104,7 +104,7 @@ def test_built_from_registry_and_steps():
 
 @pytest.mark.parametrize('name,layer', [
     ('tokenizers.2d.proj.weight', 0), ('tokenizers.3d.pos_embed', 0), ('cls_token', 0),
-    ('cls_pos', 0), ('mask_token', 0), ('extra_embed', 0),
+    ('cls_pos', 0), ('mask_token', 0), ('extra_embed', 0), ('register_tokens', 0),
     ('blocks.0.attn.qkv.weight', 1), ('blocks.1.norm2.bias', 2), ('blocks.11.mlp.fc1.weight', 12),
     ('norm.weight', 13), ('norm.bias', 13),
 ])
