@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
+from .splits import split_order
+
 
 def require_file(path: str, where: str) -> None:
     """Raise ``FileNotFoundError`` naming ``where`` (file:line) when ``path`` is missing."""
@@ -75,7 +77,7 @@ class SplitReport:
     def format(self) -> str:
         """The summary as printable lines."""
         lines = [f'{self.dataset}: {sum(self.samples.values())} samples']
-        for split in sorted(set(self.samples) | set(self.files), key=_split_order):
+        for split in sorted(set(self.samples) | set(self.files), key=split_order):
             counts = self.class_counts.get(split, Counter())
             per_class = ', '.join(f'{name} {counts.get(name, 0)}' for name in self.classes)
             patients = (f', {self.patients[split]} patients' if split in self.patients
@@ -88,8 +90,3 @@ class SplitReport:
             lines.extend(f'  {item}' for item in self.skipped)
         lines.extend(self.notes)
         return '\n'.join(lines)
-
-
-def _split_order(split: str) -> tuple[int, str]:
-    order = ('train', 'val', 'test')
-    return (order.index(split) if split in order else len(order), split)

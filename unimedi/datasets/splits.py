@@ -11,6 +11,13 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 SPLITS = ('train', 'val', 'test')
+
+
+def split_order(split: str) -> tuple[int, str]:
+    """Sort key of split names: ``train``, ``val``, ``test``, then any other by name."""
+    return (SPLITS.index(split) if split in SPLITS else len(SPLITS), split)
+
+
 #: the subject split of the BIMCV adapter (the paper's 3D pre-training data)
 SUBJECT_FRACTIONS = (0.9, 0.05, 0.05)
 

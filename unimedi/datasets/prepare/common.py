@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
-SPLITS = ('train', 'val', 'test')
+from ..splits import split_order
 
 
 @dataclass
@@ -51,7 +51,7 @@ class AdapterSummary:
     def format(self) -> str:
         """The summary as printable lines."""
         lines = [f'{self.dataset}: {self.num_rows} rows']
-        for split in sorted(self.rows_per_split, key=_split_order):
+        for split in sorted(self.rows_per_split, key=split_order):
             lines.append(f'  {split}: {self.rows_per_split[split]}')
         if self.skipped:
             lines.append(f'skipped {sum(self.skipped.values())}:')
@@ -63,10 +63,6 @@ class AdapterSummary:
         for key, value in self.notes.items():
             lines.append(f'{key}: {value}')
         return '\n'.join(lines)
-
-
-def _split_order(split: str) -> tuple[int, str]:
-    return (SPLITS.index(split) if split in SPLITS else len(SPLITS), split)
 
 
 def write_manifest(rows: Iterable[dict], out: str) -> int:
