@@ -1,6 +1,6 @@
-"""Shared pieces of the downstream classification datasets and their prepare tools: path
-resolution, file checks, CSV writing and the split summary that the ``tools/data/prepare_*.py``
-scripts print (the splits themselves: ``splits.py``).
+"""Shared pieces of the downstream classification datasets and their prepare tools: file
+checks, CSV writing and the split summary that the ``tools/data/prepare_*.py`` scripts print
+(paths: ``unimedi.io.paths``; the splits themselves: ``splits.py``).
 """
 from __future__ import annotations
 

@@ -114,7 +114,7 @@ class PhantomSeg3DDataset(MedBaseDataset):
             raise ValueError(f'split must be one of {SPLITS} or None, got {split!r}')
         self.split = split
         self.binary = binary
-        classes = ('background', 'lesion') if binary else ('background', ) + FINDING_CLASSES
+        classes = BINARY_CLASSES if binary else PHANTOM_SEG_CLASSES
         metainfo = dict(kwargs.pop('metainfo', None) or {})
         if metainfo.get('classes') not in (None, classes, list(classes)):
             raise ValueError(f'PhantomSeg3DDataset(binary={binary}) has the classes {classes}; '

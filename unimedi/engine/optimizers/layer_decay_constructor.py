@@ -8,6 +8,7 @@ from mmengine.optim import DefaultOptimWrapperConstructor
 from torch import nn
 
 from unimedi.registry import OPTIM_WRAPPER_CONSTRUCTORS
+from .no_weight_decay_constructor import no_weight_decay_names
 
 #: encoder parameters that belong to the embedding layer (layer 0)
 _EMBEDDING = re.compile(
@@ -30,7 +31,8 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
 
     The head (everything outside the encoder) learns at the base rate, the last block at
     ``rate`` times it, ..., the patch embeddings at ``rate ** (depth + 1)``. Biases, norms
-    (1-D parameters) and the encoder's ``no_weight_decay()`` names get no weight decay.
+    (1-D parameters) and the modules' ``no_weight_decay()`` names (:func:`no_weight_decay_names`)
+    get no weight decay.
     Frozen parameters are left out.
 
     ``paramwise_cfg``:
@@ -52,8 +54,7 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             raise ValueError(f'LayerDecayOptimWrapperConstructor: the model has no ViT '
                              f'encoder at .{encoder_name} (with a depth attribute)')
         depth = encoder.depth
-        no_decay = set(encoder.no_weight_decay()) if hasattr(encoder, 'no_weight_decay') \
-            else set()
+        no_decay = set(no_weight_decay_names(module))
         base_lr = self.base_lr
         base_wd = self.base_wd or 0.0
         groups: dict[tuple, dict] = {}
@@ -63,7 +64,7 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             inside = name.startswith(encoder_name + '.')
             local = name[len(encoder_name) + 1:] if inside else name
             layer = vit_layer_id(local, depth) if inside else depth + 1
-            decay = not (param.ndim == 1 or (inside and local in no_decay))
+            decay = not (param.ndim == 1 or name in no_decay)
             key = (layer, decay)
             if key not in groups:
                 groups[key] = dict(params=[], lr=base_lr * rate**(depth + 1 - layer),

@@ -102,10 +102,11 @@ class UnifiedViT(BaseModule):
         qkv_bias: bias of the attention projections.
         out_indices: blocks whose outputs :meth:`get_intermediate_layers` returns by default.
         num_registers: learned register tokens placed after [CLS] (Darcet et al. 2024,
-            "Vision Transformers Need Registers"): they take the high-norm "sink" role that
-            an encoder otherwise gives to a few background patches, which then dominate the
-            [CLS] attention that slice selection and attentive masking read. Default 0 (the
-            paper's encoder). They are outputs of no kind: not in ``patch`` nor ``extra``.
+            "Vision Transformers Need Registers"), meant to take the "attention sink" role
+            an encoder otherwise gives to a few background patches. They are in no output
+            (not ``patch``, not ``extra``) and out of the [CLS] attention. Default 0 (the
+            paper's encoder); on the phantom demo they did not change the slice selection
+            (docs/pretraining_quality.md, D2).
     """
 
     def __init__(self, arch: str | dict = 'base', tokenizers: dict | None = None,
