@@ -10,9 +10,8 @@ import pytest
 from unimedi.datasets import PhantomSeg2DDataset, SegImageFolderDataset
 from unimedi.datasets.manifest_dataset import ManifestError
 from unimedi.datasets.phantom.findings import FINDING_CLASSES
-from unimedi.datasets.seg2d_common import (read_split_list, seg_metainfo, write_mask_png,
-                                           write_split_list)
-from unimedi.utils.palette import make_palette
+from unimedi.io.split_lists import write_split_list
+from unimedi.io.writers import write_mask_png
 from fakes.segmentation import write_fake_phantom_seg2d, write_fake_seg_image_folder
 
 PIPELINE = [dict(type='LoadMedicalImage', modality='2d'), dict(type='LoadMedicalMask'),
@@ -139,28 +138,6 @@ def test_image_folder_errors_name_the_files(folder, tmp_path):
         SegImageFolderDataset(**dict(folder['train'], split_file=None, img_suffix='.jpg'))
     with pytest.raises(ValueError, match='at least 2 classes'):
         SegImageFolderDataset(**folder['train'], classes=('background', ))
-
-
-def test_split_lists_round_trip_and_report_bad_lines(tmp_path):
-    path = tmp_path / 'split.txt'
-    write_split_list(str(path), [('a/b c', 1), ('d', None)])
-    assert read_split_list(str(path)) == [('a/b c', 1), ('d', None)]
-    path.write_text('# comment\nx\tyes\n')
-    with pytest.raises(ValueError, match=r'split.txt:2: the label after the tab'):
-        read_split_list(str(path))
-    path.write_text('x\ny\nx\n')
-    with pytest.raises(ValueError, match=r"split.txt:3: 'x' is listed twice"):
-        read_split_list(str(path))
-    path.write_text('\n')
-    with pytest.raises(ValueError, match='empty'):
-        read_split_list(str(path))
-
-
-def test_palettes_and_metainfo():
-    assert make_palette(3)[0] == [0, 0, 0] and len(make_palette(20)) == 20
-    assert seg_metainfo(('bg', 'x'))['palette'] == make_palette(2)
-    with pytest.raises(ValueError, match='palette has 1 colours for 2 classes'):
-        seg_metainfo(('bg', 'x'), palette=[(1, 2, 3)])
 
 
 def test_a_real_dicom_radiograph_with_its_mask(shared_data, tmp_path):

@@ -19,10 +19,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from unimedi.datasets.cc_ccii import prepare_cc_ccii
-from unimedi.datasets.chexpert import split_chexpert
-from unimedi.datasets.covidx import split_covidx
-from unimedi.datasets.rsna_pneumonia import split_rsna_pneumonia
+from unimedi.datasets.prepare import (prepare_cc_ccii, split_chexpert, split_covidx,
+                                      split_rsna_pneumonia)
 
 SIZE = 64
 CHEXPERT_HEADER = ('Path', 'Sex', 'Age', 'Frontal/Lateral', 'AP/PA', 'No Finding',

@@ -20,7 +20,8 @@ from PIL import Image
 from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
 from unimedi.datasets.prepare.rsna_seg import prepare_rsna_seg
 from unimedi.datasets.prepare.siim_seg import prepare_siim, rle_encode
-from unimedi.datasets.seg2d_common import write_mask_png, write_split_list
+from unimedi.io.split_lists import write_split_list
+from unimedi.io.writers import write_mask_png
 from fakes.downstream import write_dicom, write_fake_rsna_pneumonia
 
 SIZE = 64

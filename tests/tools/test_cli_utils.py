@@ -76,6 +76,11 @@ def test_prepare_parser_has_the_shared_arguments():
         prepare_parser('demo').parse_args(['--root', 'data/x'])  # --out is required
     assert not hasattr(prepare_parser('demo', seed_help=None).parse_args(
         ['--root', 'r', '--out', 'o']), 'seed')
+    with_fractions = prepare_parser('demo', fractions={'train': 0.7, 'val': 0.1, 'test': 0.2})
+    assert with_fractions.parse_args(['--root', 'r', '--out', 'o']).fractions == [0.7, 0.1, 0.2]
+    assert with_fractions.parse_args(['--root', 'r', '--out', 'o', '--fractions', '0.5', '0.25',
+                                      '0.25']).fractions == [0.5, 0.25, 0.25]
+    assert '0.7 0.1 0.2' in ' '.join(with_fractions.format_help().split())
 
 
 def test_run_prepare_prints_the_report_and_the_hint_or_the_error(capsys):

@@ -16,10 +16,9 @@ import pytest
 from PIL import Image
 
 from unimedi.datasets import CCCIIDataset, ManifestError
-from unimedi.datasets.cc_ccii import prepare_cc_ccii
-from unimedi.datasets.chexpert import chexpert_patient, split_chexpert
-from unimedi.datasets.covidx import split_covidx
-from unimedi.datasets.rsna_pneumonia import split_rsna_pneumonia
+from unimedi.datasets.chexpert import chexpert_patient
+from unimedi.datasets.prepare import (prepare_cc_ccii, split_chexpert, split_covidx,
+                                      split_rsna_pneumonia)
 from unimedi.datasets.transforms import LoadMedicalImage
 from fakes.downstream import (CHEXPERT_HEADER, write_cc_ccii_scan, write_fake_chexpert,
                               write_fake_covidx, write_fake_rsna_pneumonia)
@@ -159,7 +158,8 @@ def test_cc_ccii_volumes_keep_slice_order_and_orientation(tmp_path):
     out = tmp_path / 'out'
     report = prepare_cc_ccii(str(raw), str(out), fractions={'train': 0.5, 'val': 0.5, 'test': 0},
                              min_slices=4, spacing=(0.7, 0.8, 2.5), progress=False)
-    assert len(report.skipped) == 1 and str(short) in report.skipped[0]
+    assert report.skipped == {'fewer than min_slices=4 slices': 1}
+    assert report.examples['fewer than min_slices=4 slices'] == [str(short)]
     header, rows = _read_csv(out / 'cc_ccii.csv')
     assert header == ['path', 'label', 'patient_id', 'scan_id', 'split']
     assert len(rows) == 6 and Counter(r['split'] for r in rows) == {'train': 3, 'val': 3}

@@ -9,7 +9,7 @@ from PIL import Image
 
 from unimedi.datasets.prepare.rsna_seg import boxes_to_mask
 from unimedi.datasets.prepare.siim_seg import read_siim_rle, rle_decode, rle_encode
-from unimedi.datasets.seg2d_common import read_split_list
+from unimedi.io.split_lists import read_split_list
 from fakes.segmentation import SIZE, siim_mask, write_fake_rsna_seg, write_fake_siim
 from repo_scripts import load_script
 

@@ -23,7 +23,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         'BIMCV-COVID19+ CTs -> JSONL manifest',
         root_help='folder holding the sub-* folders',
         out_help='manifest to write (.jsonl)',
-        seed_help='seed of the subject split')
+        seed_help='seed of the subject split', fractions=DEFAULT_FRACTIONS,
+        fractions_of='the subjects')
     parser.add_argument('--reports', required=True,
                         help='session report table (TSV), absolute or relative to --root')
     parser.add_argument('--report-column', default=TRANSLATION_COLUMN,
@@ -34,8 +35,6 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='use the Spanish column where --report-column is missing/empty')
     parser.add_argument('--session-column', default=None,
                         help=f'session id column (default: first of {list(SESSION_COLUMNS)})')
-    parser.add_argument('--fractions', type=float, nargs=3, default=list(DEFAULT_FRACTIONS),
-                        metavar=('TRAIN', 'VAL', 'TEST'), help='subject split fractions')
     parser.add_argument('--first-run-only', action='store_true',
                         help='keep one CT volume per session')
     parser.add_argument('--ct-folder', default='mod-ct', help='modality folder of the CTs')

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from unimedi.datasets.cc_ccii import prepare_cc_ccii
+from unimedi.datasets.prepare.cc_ccii import DEFAULT_FRACTIONS, prepare_cc_ccii
 from unimedi.datasets.splits import check_fractions
 from unimedi.utils.cli import prepare_parser, run_prepare
 
@@ -24,10 +24,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         '(path,label,patient_id,scan_id,split)',
         root_help='folder holding NCP/, CP/ and Normal/',
         out_help='output folder (volumes/ and cc_ccii.csv; the data_root)',
-        seed_help='seed of the split')
-    parser.add_argument('--fractions', nargs=3, type=float, default=[0.7, 0.1, 0.2],
-                        metavar=('TRAIN', 'VAL', 'TEST'),
-                        help='fractions of the patients per split')
+        seed_help='seed of the split', fractions=DEFAULT_FRACTIONS)
     parser.add_argument('--min-slices', type=int, default=16,
                         help='skip (with a warning) scans with fewer slices')
     parser.add_argument('--spacing', nargs=3, type=float, default=[1.0, 1.0, 1.0],

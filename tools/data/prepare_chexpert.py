@@ -15,7 +15,8 @@ import argparse
 import os.path as osp
 import sys
 
-from unimedi.datasets.chexpert import COMPETITION_CLASSES, split_chexpert
+from unimedi.datasets.chexpert import COMPETITION_CLASSES
+from unimedi.datasets.prepare.chexpert import split_chexpert
 from unimedi.utils.cli import prepare_parser, run_prepare
 
 

@@ -12,7 +12,7 @@ import argparse
 import os.path as osp
 import sys
 
-from unimedi.datasets.covidx import split_covidx
+from unimedi.datasets.prepare.covidx import split_covidx
 from unimedi.utils.cli import prepare_parser, run_prepare
 
 

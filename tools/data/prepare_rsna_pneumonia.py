@@ -14,7 +14,7 @@ import os.path as osp
 import sys
 
 from unimedi.datasets.splits import check_fractions
-from unimedi.datasets.rsna_pneumonia import MGCA_FRACTIONS, split_rsna_pneumonia
+from unimedi.datasets.prepare.rsna_pneumonia import MGCA_FRACTIONS, split_rsna_pneumonia
 from unimedi.utils.cli import prepare_parser, run_prepare
 
 
@@ -24,12 +24,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         'stratified by Target',
         root_help='dataset folder (the data_root)',
         out_help='folder to write the three CSVs to',
-        seed_help='seed of the split')
+        seed_help='seed of the split', fractions=MGCA_FRACTIONS)
     parser.add_argument('--labels-csv', default='stage_2_train_labels.csv',
                         help='official label table, absolute or relative to --root')
-    parser.add_argument('--fractions', nargs=3, type=float,
-                        default=list(MGCA_FRACTIONS.values()), metavar=('TRAIN', 'VAL', 'TEST'),
-                        help='fractions of the patients per split (MGCA: 0.7 0.15 0.15)')
     return parser.parse_args(argv)
 
 

@@ -15,7 +15,7 @@ import argparse
 import os.path as osp
 import sys
 
-from unimedi.datasets.rsna_pneumonia import split_rsna_pneumonia
+from unimedi.datasets.prepare.rsna_pneumonia import split_rsna_pneumonia
 from unimedi.datasets.prepare.rsna_seg import RSNA_SPLITS, prepare_rsna_seg
 from unimedi.utils.cli import prepare_parser, run_prepare
 

@@ -28,14 +28,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         root_help='dataset folder (the data_root)',
         out_help='output folder (default: <root>/prepared)',
         out_default='<root>/prepared',
-        seed_help='seed of the split')
+        seed_help='seed of the split', fractions=SIIM_FRACTIONS)
     parser.add_argument('--rle-csv', default='train-rle.csv',
                         help='the Kaggle RLE table, absolute or relative to --root')
     parser.add_argument('--dicom-dir', default='dicom-images-train',
                         help='the DICOM tree, absolute or relative to --root')
-    parser.add_argument('--fractions', nargs=3, type=float,
-                        default=list(SIIM_FRACTIONS.values()), metavar=('TRAIN', 'VAL', 'TEST'),
-                        help='fractions of the patients per split (default 0.7 0.15 0.15)')
     return parser.parse_args(argv)
 
 

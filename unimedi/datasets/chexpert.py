@@ -1,19 +1,14 @@
 """``CheXpertDataset``: CheXpert chest X-rays with their CSV labels, and its split protocol."""
 from __future__ import annotations
 
-import os
-import os.path as osp
 import re
-import shutil
 from typing import Sequence
 
-from unimedi.io.paths import resolve_path
-from unimedi.io.tables import read_table, table_header
+from unimedi.io.paths import require_annotation, require_file, resolve_path
+from unimedi.io.tables import read_table
 from unimedi.registry import DATASETS
 from .base_dataset import MedBaseDataset
-from .downstream_common import SplitReport, require_annotation, require_file, write_csv
 from .manifest_dataset import ManifestError
-from .splits import split_by_patient
 
 #: the five observations of the CheXpert competition (Irvin et al., 2019)
 COMPETITION_CLASSES = ('Atelectasis', 'Cardiomegaly', 'Consolidation', 'Edema',
@@ -45,7 +40,7 @@ def chexpert_patient(path: str, where: str) -> str:
     return match.group(1)
 
 
-def _is_frontal(row: dict) -> bool:
+def is_frontal(row: dict) -> bool:
     return str(row.get(VIEW_COLUMN) or '').strip().lower() == 'frontal'
 
 
@@ -108,7 +103,7 @@ class CheXpertDataset(MedBaseDataset):
         data_list = []
         for number, row in read_table(self.ann_file, required, delimiter=','):
             where = f'{self.ann_file}:{number}'
-            if self.frontal_only and not _is_frontal(row):
+            if self.frontal_only and not is_frontal(row):
                 continue
             path = (row[PATH_COLUMN] or '').strip()
             if not path:
@@ -125,83 +120,3 @@ class CheXpertDataset(MedBaseDataset):
             raise ManifestError(f'{self.ann_file}: no rows left after filtering '
                                 f'(frontal_only={self.frontal_only})')
         return data_list
-
-
-def split_chexpert(train_csv: str, valid_csv: str, out_dir: str, test_size: int = 5000,
-                   seed: int = 0, classes: Sequence[str] = COMPETITION_CLASSES) -> SplitReport:
-    """Write ``train.csv``, ``val.csv`` and ``test.csv`` in CheXpert's CSV format.
-
-    The protocol of GLoRIA / MGCA, made patient-level: the official validation set (200
-    studies) is too small to test on, so
-
-    - ``val.csv`` = the official ``valid.csv``, copied as is;
-    - ``test.csv`` = every row of the patients held out from the official ``train.csv``:
-      about ``test_size`` frontal images (MGCA: 5000). Patients are drawn with
-      :func:`split_by_patient`, stratified by the set of ``classes`` positive (1.0) on any
-      of their frontal images, at the fraction ``test_size / frontal images``;
-    - ``train.csv`` = the other rows of the official ``train.csv``.
-
-    No patient is in two files (the official validation patients must not be in
-    ``train.csv``: checked). Rows are written unchanged under the input's header.
-
-    Args:
-        train_csv, valid_csv: the official ``train.csv`` and ``valid.csv``.
-        out_dir: folder for the three files (created).
-        test_size: the number of frontal train images to hold out, about.
-        seed: the draw's seed.
-        classes: the observations to stratify by.
-
-    Returns:
-        a :class:`SplitReport` (positives per class count frontal images only).
-    """
-    required = [PATH_COLUMN, VIEW_COLUMN, *classes]
-    for path in (train_csv, valid_csv):
-        require_annotation(path)
-    rows, patients, labels = [], [], []
-    for number, row in read_table(train_csv, required, delimiter=','):
-        where = f'{train_csv}:{number}'
-        patients.append(chexpert_patient(row[PATH_COLUMN], where))
-        positive = [parse_observation(row[name], where, name) == 1.0 for name in classes]
-        labels.append([float(p and _is_frontal(row)) for p in positive])
-        rows.append(row)
-    frontal = sum(_is_frontal(row) for row in rows)
-    if not 0 < test_size < frontal:
-        raise ValueError(f'{train_csv}: test_size must be in (0, {frontal}) (the frontal '
-                         f'images), got {test_size}')
-    share = test_size / frontal
-    splits = split_by_patient(patients, labels, {'train': 1.0 - share, 'test': share}, seed)
-
-    valid_patients = {}
-    valid_rows = list(read_table(valid_csv, required, delimiter=','))
-    for number, row in valid_rows:
-        valid_patients[chexpert_patient(row[PATH_COLUMN], f'{valid_csv}:{number}')] = 'val'
-    shared = sorted(set(valid_patients) & set(patients))
-    if shared:
-        raise ValueError(f'{valid_csv}: {len(shared)} patients are also in {train_csv} '
-                         f'(e.g. {shared[:3]}); expected the official, disjoint files')
-
-    header = table_header(train_csv, delimiter=',')
-    report = SplitReport('CheXpert', classes)
-    for split in ('train', 'test'):
-        path = osp.join(out_dir, f'{split}.csv')
-        write_csv(path, header, (row for row, s in zip(rows, splits) if s == split))
-        report.files[split] = path
-    os.makedirs(out_dir, exist_ok=True)
-    report.files['val'] = osp.join(out_dir, 'val.csv')
-    shutil.copyfile(valid_csv, report.files['val'])
-
-    for row, split in zip(rows, splits):
-        _count_chexpert(report, split, row, classes, train_csv)
-    for number, row in valid_rows:
-        _count_chexpert(report, 'val', row, classes, f'{valid_csv}:{number}')
-    report.count_patients({**dict(zip(patients, splits)), **valid_patients})
-    report.notes.append('samples and positives count frontal images only; val = the official '
-                        'valid.csv')
-    return report
-
-
-def _count_chexpert(report: SplitReport, split: str, row: dict, classes: Sequence[str],
-                    where: str) -> None:
-    if _is_frontal(row):
-        report.count(split, [name for name in classes
-                             if parse_observation(row[name], where, name) == 1.0])

@@ -5,11 +5,20 @@ import os
 import os.path as osp
 from typing import Sequence
 
+import numpy as np
+
 from unimedi.io.paths import resolve_path
+from unimedi.io.readers import read_medical_image
+from unimedi.io.split_lists import read_split_list
 from unimedi.registry import DATASETS
+from unimedi.utils.palette import seg_metainfo
 from .base_dataset import MedBaseDataset
 from .image_folder import list_class_files
-from .seg2d_common import mask_has_foreground, read_split_list, seg_metainfo
+
+
+def mask_has_foreground(path: str) -> int:
+    """1 when the 2D mask file holds a non-zero label, else 0."""
+    return int(bool(np.any(read_medical_image(path, modality='2d', as_mask=True).array)))
 
 
 @DATASETS.register_module()
@@ -28,7 +37,7 @@ class SegImageFolderDataset(MedBaseDataset):
     background). 0/255 masks: add ``LoadMedicalMask(binary=True)``. The mask must have the
     image's size (``LoadMedicalMask`` checks it).
 
-    Samples: the stems of ``split_file`` (:func:`~unimedi.datasets.seg2d_common.
+    Samples: the stems of ``split_file`` (:func:`~unimedi.io.split_lists.
     read_split_list`: ``<stem>`` or ``<stem>\\t<label>``), else every image under
     ``img_dir`` (searched recursively, sorted). An image without a mask (or a listed stem
     without an image) is an error naming the files.

@@ -7,11 +7,10 @@ import os
 import os.path as osp
 from typing import Sequence
 
-from unimedi.io.paths import resolve_path
+from unimedi.io.paths import require_annotation, resolve_path
 from unimedi.io.writers import strip_image_suffix
 from unimedi.registry import DATASETS
 from .base_dataset import MedBaseDataset
-from .downstream_common import require_annotation
 from .splits import split_by_patient
 
 #: BCV (Multi-Atlas Labeling Beyond the Cranial Vault): background + 13 abdominal organs

@@ -3,20 +3,14 @@ from __future__ import annotations
 
 import json
 import os.path as osp
-from typing import Mapping
 
-from unimedi.io.paths import resolve_path
+from unimedi.io.paths import require_annotation, require_file, resolve_path
 from unimedi.io.tables import read_table
 from unimedi.registry import DATASETS
 from .base_dataset import MedBaseDataset
-from .downstream_common import SplitReport, require_annotation, require_file, write_csv
 from .manifest_dataset import ManifestError
-from .splits import split_by_patient
 
 RSNA_CLASSES = ('Pneumonia', )
-LABEL_COLUMNS = ('patientId', 'x', 'y', 'width', 'height', 'Target')
-SPLIT_COLUMNS = ('patientId', 'Target', 'boxes')
-MGCA_FRACTIONS = {'train': 0.7, 'val': 0.15, 'test': 0.15}
 
 
 def parse_target(value: str | None, where: str) -> int:
@@ -99,66 +93,3 @@ class RSNAPneumoniaDataset(MedBaseDataset):
         if not data_list:
             raise ManifestError(f'{self.ann_file}: holds no rows')
         return data_list
-
-
-def read_rsna_labels(labels_csv: str) -> dict[str, dict]:
-    """Read the official ``stage_2_train_labels.csv`` into one entry per patient.
-
-    Returns:
-        patientId -> ``{'Target': 0|1, 'boxes': [[x, y, w, h], ...]}``, in file order.
-        A positive row carries one box; a negative row has blank coordinates.
-    """
-    require_annotation(labels_csv)
-    patients: dict[str, dict] = {}
-    for number, row in read_table(labels_csv, LABEL_COLUMNS, delimiter=','):
-        where = f'{labels_csv}:{number}'
-        patient = (row['patientId'] or '').strip()
-        if not patient:
-            raise ManifestError(f'{where}: empty patientId')
-        target = parse_target(row['Target'], where)
-        entry = patients.setdefault(patient, dict(Target=target, boxes=[]))
-        if entry['Target'] != target:
-            raise ManifestError(f'{where}: patient {patient} has rows with Target 0 and 1')
-        coordinates = [(row[c] or '').strip() for c in ('x', 'y', 'width', 'height')]
-        if target == 1:
-            try:
-                entry['boxes'].append([float(v) for v in coordinates])
-            except ValueError as exc:
-                raise ManifestError(f'{where}: a Target 1 row needs numeric x, y, width, '
-                                    f'height, got {coordinates}') from exc
-        elif any(coordinates):
-            raise ManifestError(f'{where}: a Target 0 row must have no box, got {coordinates}')
-    if not patients:
-        raise ManifestError(f'{labels_csv}: holds no rows')
-    return patients
-
-
-def split_rsna_pneumonia(labels_csv: str, out_dir: str,
-                         fractions: Mapping[str, float] = MGCA_FRACTIONS,
-                         seed: int = 0) -> SplitReport:
-    """Write ``train.csv``, ``val.csv``, ``test.csv`` (``patientId,Target,boxes``).
-
-    MGCA's protocol: a seeded 70 / 15 / 15 split of the patients (one image each) of
-    ``stage_2_train_labels.csv``, stratified by ``Target``.
-
-    Args:
-        labels_csv: the official ``stage_2_train_labels.csv``.
-        out_dir: folder for the split files (created).
-        fractions: split -> fraction; the first split takes what the others leave.
-        seed: the draw's seed.
-    """
-    patients = read_rsna_labels(labels_csv)
-    ids = list(patients)
-    splits = split_by_patient(ids, [patients[p]['Target'] for p in ids], fractions, seed)
-    report = SplitReport('RSNA Pneumonia', ('Pneumonia', 'Normal'))
-    for split in fractions:
-        path = osp.join(out_dir, f'{split}.csv')
-        rows = [dict(patientId=p, Target=patients[p]['Target'],
-                     boxes=json.dumps(patients[p]['boxes']))
-                for p, s in zip(ids, splits) if s == split]
-        write_csv(path, SPLIT_COLUMNS, rows)
-        report.files[split] = path
-    for patient, split in zip(ids, splits):
-        report.count(split, ['Pneumonia' if patients[patient]['Target'] else 'Normal'])
-    report.count_patients(dict(zip(ids, splits)))
-    return report

@@ -362,3 +362,23 @@ def read_medical_image(path: str, modality: str | None = None, as_mask: bool = F
         image.array = image.array.astype(np.int64)
         image.unit = 'raw'
     return image
+
+
+def dicom_header(path: str) -> dict:
+    """``rows``, ``columns`` and ``patient_id`` of a DICOM file, without its pixels.
+
+    Raises:
+        ValueError: unreadable file, or no Rows / Columns (names the file).
+    """
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+    except (InvalidDicomError, OSError, EOFError, ValueError, KeyError) as exc:
+        raise ValueError(f'{path}: not a readable DICOM file ({exc})') from exc
+    rows, columns = ds.get('Rows'), ds.get('Columns')
+    if not rows or not columns:
+        raise ValueError(f'{path}: the DICOM header has no Rows / Columns')
+    return dict(rows=int(rows), columns=int(columns),
+                patient_id=str(ds.get('PatientID', '') or ''))

@@ -1,11 +1,12 @@
 """CSV / TSV tables, optionally gzipped: find one, read its header, iterate its rows with
-line numbers, check the columns (errors name the file)."""
+line numbers, check the columns (errors name the file), write one."""
 from __future__ import annotations
 
 import csv
 import gzip
+import os
 import os.path as osp
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from .paths import resolve_path
 
@@ -76,3 +77,17 @@ def check_columns(path: str, header: Iterable[str], required: Iterable[str]) -> 
     missing = [c for c in required if c not in header]
     if missing:
         raise ValueError(f'{path}: missing column(s) {missing}; columns are {header}')
+
+
+def write_csv(path: str, fieldnames: Sequence[str], rows: Iterable[Mapping]) -> int:
+    """Write rows under a header (parent folder created); return the number written."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    count = 0
+    with open(path, 'w', encoding='utf-8', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=list(fieldnames), lineterminator='\n',
+                                extrasaction='ignore')
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+    return count

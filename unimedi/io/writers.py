@@ -1,4 +1,5 @@
-"""Writers of predictions: a label volume back onto the grid of the file it came from."""
+"""Writers of labels: a 2D mask as PNG, a predicted label volume back onto the grid of the
+file it came from."""
 from __future__ import annotations
 
 import os
@@ -78,3 +79,16 @@ def save_seg_nifti(labels: np.ndarray, affine: np.ndarray, reference_path: str,
     os.makedirs(osp.dirname(osp.abspath(out_path)), exist_ok=True)
     nib.save(out, out_path)
     return out_path
+
+
+def write_mask_png(path: str, mask: np.ndarray) -> None:
+    """Save an ``(H, W)`` label mask (values 0..255, e.g. 0/1) as an 8-bit grey PNG."""
+    from PIL import Image
+
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ValueError(f'{path}: a mask must be (H, W), got shape {mask.shape}')
+    if mask.size and (mask.min() < 0 or mask.max() > 255):
+        raise ValueError(f'{path}: mask labels must be in [0, 255]')
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    Image.fromarray(mask.astype(np.uint8), mode='L').save(path)

@@ -7,7 +7,7 @@ import json
 import os
 import os.path as osp
 import sys
-from typing import Callable
+from typing import Callable, Mapping, Sequence
 
 from mmengine.config import Config
 
@@ -81,10 +81,14 @@ def best_checkpoint(runner) -> str | None:
 
 def prepare_parser(description: str, root_help: str = 'dataset folder (the data_root)',
                    out_help: str | None = None, out_default: str | None = None,
-                   seed_help: str | None = 'seed of the split') -> argparse.ArgumentParser:
+                   seed_help: str | None = 'seed of the split',
+                   fractions: Sequence[float] | Mapping[str, float] | None = None,
+                   fractions_of: str = 'the patients') -> argparse.ArgumentParser:
     """The arguments every ``tools/data/prepare_*`` tool has: ``--root``, ``--out`` (required
     unless ``out_default`` is given, e.g. a folder under the root) and ``--seed``
-    (left out when ``seed_help`` is None); the tool adds its own after these."""
+    (left out when ``seed_help`` is None); with ``fractions`` (train, val, test, or a
+    split -> fraction mapping) also ``--fractions TRAIN VAL TEST`` with that default, check it
+    with :func:`unimedi.datasets.splits.check_fractions`. The tool adds its own after these."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument('--root', required=True, help=root_help)
     if out_default is None:
@@ -94,6 +98,13 @@ def prepare_parser(description: str, root_help: str = 'dataset folder (the data_
                             help=out_help or f'where to write (default: {out_default})')
     if seed_help is not None:
         parser.add_argument('--seed', type=int, default=0, help=seed_help)
+    if fractions is not None:
+        default = [float(f) for f in (fractions.values() if isinstance(fractions, Mapping)
+                                      else fractions)]
+        parser.add_argument('--fractions', nargs=3, type=float, default=default,
+                            metavar=('TRAIN', 'VAL', 'TEST'),
+                            help=f'fractions of {fractions_of} per split (default: '
+                            f'{" ".join(f"{f:g}" for f in default)})')
     return parser
 
 

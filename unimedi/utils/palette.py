@@ -2,6 +2,8 @@
 ``tools/test.py --show-dir`` colour a label the same way."""
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 #: RGB colours of labels 1, 2, ... (label 0, the background, is black)
@@ -24,3 +26,19 @@ def make_palette(num_classes: int) -> list[list[int]]:
     while len(colours) < num_classes:
         colours.append(rng.integers(0, 256, 3).tolist())
     return colours[:num_classes]
+
+
+def seg_metainfo(classes: Sequence[str], palette: Sequence | None = None) -> dict:
+    """``dict(classes, palette)`` for a dataset whose label ``i`` is ``classes[i]``.
+
+    Raises:
+        ValueError: fewer than two classes, or a palette of another length.
+    """
+    classes = tuple(classes)
+    if len(classes) < 2:
+        raise ValueError(f'a segmentation dataset needs at least 2 classes (background '
+                         f'first), got {classes}')
+    palette = [list(c) for c in palette] if palette is not None else make_palette(len(classes))
+    if len(palette) != len(classes):
+        raise ValueError(f'palette has {len(palette)} colours for {len(classes)} classes')
+    return dict(classes=classes, palette=palette)

@@ -4,6 +4,8 @@
 #   python tools/data/prepare_cc_ccii.py --root data/cc_ccii_raw --out data/cc_ccii
 # The slices are 8-bit images already windowed: the (127.5, 255) window maps 0..255 to
 # [0, 1]; volumes are resized to the encoder's 32 x 128 x 128 (no spacing in CC-CCII).
+_base_ = ['./cls_loaders.py']
+
 data_root = 'data/cc_ccii'
 classes = ('Normal', 'CP', 'NCP')
 pipeline = [
@@ -14,16 +16,8 @@ pipeline = [
 ]
 dataset = dict(type='CCCIIDataset', data_root=data_root, ann_file='cc_ccii.csv',
                pipeline=pipeline)
-train_dataloader = dict(
-    batch_size=8, num_workers=8, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(dataset, split='train'))
-val_dataloader = dict(
-    batch_size=16, num_workers=8, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(dataset, split='val'))
+train_dataloader = dict(batch_size=8, num_workers=8, dataset=dict(dataset, split='train'))
+val_dataloader = dict(batch_size=16, num_workers=8, dataset=dict(dataset, split='val'))
 test_dataloader = dict(val_dataloader, dataset=dict(dataset, split='test'))
 val_evaluator = dict(type='MultiClassMetric')
 test_evaluator = val_evaluator

@@ -4,6 +4,8 @@
 # model trains on the 80 % and is tested on the 20 %. With no third split, nothing is
 # selected on the test part: no early stopping, the last epoch is tested (set in the
 # configs/classification/cxrpneumonia/ configs).
+_base_ = ['./cls_loaders.py']
+
 data_root = 'data/cxr-pneumonia/train'
 classes = ('NORMAL', 'PNEUMONIA')
 pipeline = [
@@ -13,16 +15,8 @@ pipeline = [
 ]
 dataset = dict(type='ImageFolderDataset', data_root=data_root, classes=classes,
                val_fraction=0.2, split_seed=0, pipeline=pipeline)
-train_dataloader = dict(
-    batch_size=32, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(dataset, split='train'))
-val_dataloader = dict(
-    batch_size=64, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(dataset, split='val'))
+train_dataloader = dict(dataset=dict(dataset, split='train'))
+val_dataloader = dict(dataset=dict(dataset, split='val'))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='MultiClassMetric')
 test_evaluator = val_evaluator

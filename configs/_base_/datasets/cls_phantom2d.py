@@ -1,5 +1,7 @@
 # Chest phantom radiographs (tools/data/make_phantoms.py), multi-label classification of
 # the 7 findings, scored by macro AUC. Splits: the manifest's train / val / test.
+_base_ = ['./cls_loaders.py']
+
 data_root = 'data/phantoms'
 classes = ('nodule', 'mass', 'consolidation', 'ground_glass_opacity', 'pleural_effusion',
            'pneumothorax', 'cardiomegaly')
@@ -11,16 +13,8 @@ pipeline = [
 dataset = dict(type='ImageReportDataset', data_root=data_root, ann_file='manifest.jsonl',
                modalities=('2d', ), require_report=False, metainfo=dict(classes=classes),
                pipeline=pipeline)
-train_dataloader = dict(
-    batch_size=32, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(dataset, split='train'))
-val_dataloader = dict(
-    batch_size=64, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(dataset, split='val'))
+train_dataloader = dict(dataset=dict(dataset, split='train'))
+val_dataloader = dict(dataset=dict(dataset, split='val'))
 test_dataloader = dict(val_dataloader, dataset=dict(dataset, split='test'))
 val_evaluator = dict(type='MultiLabelAUC')
 test_evaluator = val_evaluator

@@ -2,6 +2,8 @@
 # 256 x 256, random 224 crops for training, the centre crop for validation and test (no
 # flips: left and right are not interchangeable on a chest radiograph). A dataset config
 # inheriting this adds its dataset type, files and classes to each loader's ``dataset``.
+_base_ = ['./cls_loaders.py']
+
 train_pipeline = [
     dict(type='LoadMedicalImage', modality='2d'),
     dict(type='MedResize', size=(256, 256)),
@@ -14,14 +16,6 @@ test_pipeline = [
     dict(type='CenterCropOrPad', size=(224, 224)),
     dict(type='PackMedInputs'),
 ]
-train_dataloader = dict(
-    batch_size=64, num_workers=8, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=128, num_workers=8, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(pipeline=test_pipeline))
+train_dataloader = dict(batch_size=64, num_workers=8, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(batch_size=128, num_workers=8, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

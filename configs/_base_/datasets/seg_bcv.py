@@ -6,6 +6,8 @@
 # UNETR's recipe: RAS, 1.5 x 1.5 x 2.0 mm, HU window [-175, 250] -> [0, 1], random 96^3 crops
 # centred on an organ or background voxel 1:1 (inside the body), random flips; inference with
 # 96^3 sliding windows, overlap 0.5, Gaussian blending.
+_base_ = ['./seg_loaders.py']
+
 data_root = 'data/bcv'
 classes = ('background', 'spleen', 'right_kidney', 'left_kidney', 'gallbladder', 'esophagus',
            'liver', 'stomach', 'aorta', 'inferior_vena_cava', 'portal_and_splenic_vein',
@@ -31,16 +33,11 @@ test_pipeline = [
 ]
 dataset = dict(type='NiftiSegDataset', data_root=data_root, ann_file='dataset_0.json',
                metainfo=dict(classes=classes))
-train_dataloader = dict(
-    batch_size=2, num_workers=4, persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(dataset, split='training', pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1, num_workers=2, persistent_workers=True,  # volumes differ in shape
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(dataset, split='validation', pipeline=test_pipeline))
+train_dataloader = dict(batch_size=2, num_workers=4,
+                        dataset=dict(dataset, split='training', pipeline=train_pipeline))
+# validation batches of 1: volumes differ in shape
+val_dataloader = dict(batch_size=1,
+                      dataset=dict(dataset, split='validation', pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='SegDiceMetric')
 # add output_dir=... to write <case>_pred.nii.gz on each input file's grid

@@ -7,6 +7,8 @@
 # (axial slices padded from 30 to 32) centred 2:1 on an organ; the test tiles the whole volume
 # with 32 x 64 x 64 windows.
 # data/ct: a link to the real files (bash tools/data/link_real_data.sh)
+_base_ = ['./seg_loaders.py']
+
 data_root = 'data/ct'
 organs = dict(liver=[5], spleen=[1], kidney_right=[2], kidney_left=[3], stomach=[6],
               lung=[10, 11, 12, 13, 14])
@@ -30,16 +32,9 @@ test_pipeline = [
 dataset = dict(type='NiftiSegDataset', data_root=data_root,
                data_list=[dict(image='example_ct_sm.nii.gz', label='example_seg.nii.gz')],
                metainfo=dict(classes=classes))
-train_dataloader = dict(
-    batch_size=2, num_workers=2, persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(dataset, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1, num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(dataset, pipeline=test_pipeline))
+train_dataloader = dict(batch_size=2, dataset=dict(dataset, pipeline=train_pipeline))
+val_dataloader = dict(batch_size=1, num_workers=0, persistent_workers=False,
+                      dataset=dict(dataset, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='SegDiceMetric')
 test_evaluator = val_evaluator

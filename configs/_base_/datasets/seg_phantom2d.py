@@ -5,6 +5,8 @@
 # Splits: the manifest's train / val / test. Images are resized to the encoder's 112 x 112
 # (box averaging, as in pre-training); validation and test are scored against the masks at
 # the original 224 x 224 (the predictions are resized back).
+_base_ = ['./seg_loaders.py']
+
 data_root = 'data/phantoms'
 size = (112, 112)
 train_pipeline = [
@@ -21,16 +23,8 @@ test_pipeline = [
     dict(type='PackSegInputs2D'),
 ]
 dataset = dict(type='PhantomSeg2DDataset', data_root=data_root, ann_file='manifest.jsonl')
-train_dataloader = dict(
-    batch_size=16, num_workers=2, persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(dataset, split='train', pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=16, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(dataset, split='val', pipeline=test_pipeline))
+train_dataloader = dict(dataset=dict(dataset, split='train', pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(dataset, split='val', pipeline=test_pipeline))
 test_dataloader = dict(val_dataloader, dataset=dict(dataset, split='test',
                                                     pipeline=test_pipeline))
 # SegDiceMetric: Dice per image over the foreground classes (the figure papers report, the

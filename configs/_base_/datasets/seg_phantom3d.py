@@ -3,6 +3,8 @@
 # LoadMedicalMask), scored by the Dice per finding and their mean. CTs lung-windowed and
 # resized to 32 x 64 x 64 as in pre-training (configs/_base_/datasets/phantom_pretrain.py),
 # so a whole volume is one 32 x 64 x 64 window. Splits: the manifest's train / val / test.
+_base_ = ['./seg_loaders.py']
+
 data_root = 'data/phantoms'
 size = (32, 64, 64)
 train_pipeline = [
@@ -21,16 +23,8 @@ test_pipeline = [
     dict(type='PackMedInputs'),
 ]
 dataset = dict(type='PhantomSeg3DDataset', data_root=data_root, ann_file='manifest.jsonl')
-train_dataloader = dict(
-    batch_size=4, num_workers=2, persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(dataset, split='train', pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=4, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(dataset, split='val', pipeline=test_pipeline))
+train_dataloader = dict(batch_size=4, dataset=dict(dataset, split='train', pipeline=train_pipeline))
+val_dataloader = dict(batch_size=4, dataset=dict(dataset, split='val', pipeline=test_pipeline))
 test_dataloader = dict(val_dataloader, dataset=dict(dataset, split='test', pipeline=test_pipeline))
 val_evaluator = dict(type='SegDiceMetric')
 test_evaluator = val_evaluator

@@ -4,6 +4,8 @@
 # against the masks at the original size (KeepOriginalMask: the predictions are resized
 # back). No flips: left and right are not interchangeable on a chest radiograph. A dataset
 # config inheriting this adds its dataset type, files and classes to each loader's dataset.
+_base_ = ['./seg_loaders.py']
+
 size = (224, 224)
 train_pipeline = [
     dict(type='LoadMedicalImage', modality='2d'),
@@ -18,16 +20,8 @@ test_pipeline = [
     dict(type='MedResize', size=size, image_mode='area'),
     dict(type='PackSegInputs2D'),
 ]
-train_dataloader = dict(
-    batch_size=16, num_workers=8, persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=16, num_workers=8, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(pipeline=test_pipeline))
+train_dataloader = dict(num_workers=8, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(num_workers=8, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # SegDiceMetric: Dice per image over the foreground classes (the figure papers report, the
 # one the best checkpoint is chosen on); mmseg's IoUMetric: mDice / mIoU over all pixels of

@@ -157,7 +157,7 @@ def test_subject_disjoint_seeded_split(tmp_path):
         assert split_of.setdefault(row['subject'], row['split']) == row['split']
     per_split = {s: sum(v == s for v in split_of.values()) for s in ('train', 'val', 'test')}
     assert per_split == {'train': 18, 'val': 1, 'test': 1}
-    assert summary.notes['subjects'] == 20 and summary.num_rows == len(rows)
+    assert summary.notes['subjects'] == 20 and summary.num_samples == len(rows)
     again, _ = build_bimcv_rows(str(root), 'reports.tsv', seed=3)
     assert again == manifest
     other, _ = build_bimcv_rows(str(root), 'reports.tsv', seed=4)

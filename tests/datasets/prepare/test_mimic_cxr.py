@@ -126,7 +126,7 @@ def test_frontal_views_split_mapping_and_paths(mimic_root):
     assert rows_by['d1']['modality'] == '2d'
     assert (rows_by['d1']['subject_id'], rows_by['d1']['study_id']) == ('10000032', '50414267')
     assert 'labels' not in rows_by['d1']
-    assert summary.rows_per_split == {'train': 2, 'val': 1}
+    assert summary.samples == {'train': 2, 'val': 1}
     assert summary.skipped['view not kept'] == 3  # LATERAL, blank, LL
     assert summary.notes['excluded views'] == {'(blank)': 1, 'LATERAL': 1, 'LL': 1}
     # other views on request

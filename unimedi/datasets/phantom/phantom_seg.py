@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from unimedi.io.paths import resolve_path
 from unimedi.registry import DATASETS
+from unimedi.utils.palette import seg_metainfo
 from ..base_dataset import MedBaseDataset
 from ..manifest_dataset import ManifestError, _split_list, read_manifest
-from ..seg2d_common import seg_metainfo
 from .findings import FINDING_CLASSES
 from .generator import SPLITS
 

@@ -16,7 +16,7 @@ from unimedi.io.paths import resolve_path
 from unimedi.io.reports import compose_report, split_sections
 from unimedi.io.tables import check_columns, read_table, table_header
 from ..splits import SUBJECT_FRACTIONS, subject_splits
-from .common import AdapterSummary
+from .summary import PrepareSummary
 
 SESSION_COLUMNS = ('session_id', 'ReportID', 'session')
 SPANISH_COLUMN = 'Report'
@@ -129,7 +129,7 @@ def build_bimcv_rows(root: str, reports_tsv: str, *, report_column: str = TRANSL
                      fallback_to_spanish: bool = False,
                      fractions: Sequence[float] = DEFAULT_FRACTIONS, seed: int = 0,
                      first_run_only: bool = False, ct_folder: str = 'mod-ct',
-                     with_headers: bool = True) -> tuple[list[dict], AdapterSummary]:
+                     with_headers: bool = True) -> tuple[list[dict], PrepareSummary]:
     """Turn a BIMCV-COVID19+ root and its report table into 3D manifest rows.
 
     Args:
@@ -153,7 +153,7 @@ def build_bimcv_rows(root: str, reports_tsv: str, *, report_column: str = TRANSL
     table = resolve_path(root, reports_tsv)
     reports, info = read_session_reports(table, report_column, spanish_column, session_column,
                                          fallback_to_spanish)
-    summary = AdapterSummary('BIMCV-COVID19+ CT')
+    summary = PrepareSummary('BIMCV-COVID19+ CT', unit='rows')
     summary.notes['report table'] = table
     summary.notes['report column'] = report_column + (
         f' (falling back to {spanish_column})' if fallback_to_spanish else '')

@@ -22,7 +22,7 @@ from typing import Sequence
 from unimedi.io.paths import resolve_path
 from unimedi.io.reports import compose_report, split_sections
 from unimedi.io.tables import find_table, read_table
-from .common import AdapterSummary
+from .summary import PrepareSummary
 
 DEFAULT_VIEWS = ('PA', 'AP')
 SPLIT_MAP = {'train': 'train', 'validate': 'val', 'test': 'test'}
@@ -143,7 +143,7 @@ def build_mimic_cxr_rows(root: str, *, split_csv: str | None = None,
                          views: Sequence[str] = DEFAULT_VIEWS, image_dir: str = 'files',
                          image_ext: str = '.jpg', check_images: bool = True,
                          use_last_paragraph: bool = False, uncertain: str = 'negative',
-                         with_headers: bool = True) -> tuple[list[dict], AdapterSummary]:
+                         with_headers: bool = True) -> tuple[list[dict], PrepareSummary]:
     """Turn a MIMIC-CXR-JPG root into manifest rows, one per kept frontal image.
 
     Args:
@@ -179,7 +179,7 @@ def build_mimic_cxr_rows(root: str, *, split_csv: str | None = None,
     split_path = find_table(root, SPLIT_STEM, split_csv)
     metadata_path = find_table(root, METADATA_STEM, metadata_csv)
     source, source_path = _report_source(root, sectioned_csv, reports_dir, image_dir)
-    summary = AdapterSummary('MIMIC-CXR')
+    summary = PrepareSummary('MIMIC-CXR', unit='rows')
     summary.notes['report source'] = source_path
     summary.notes['views kept'] = ', '.join(views)
 

@@ -1,6 +1,6 @@
 """RSNA Pneumonia as segmentation: the opacity boxes -> 0/1 mask PNGs, the same splits.
 
-The classification split files of :func:`~unimedi.datasets.rsna_pneumonia.
+The classification split files of :func:`~unimedi.datasets.prepare.rsna_pneumonia.
 split_rsna_pneumonia` (``patientId,Target,boxes``) define the samples, so the
 segmentation train / val / test patients are the classification ones.
 """
@@ -12,10 +12,13 @@ from typing import Sequence
 
 import numpy as np
 
+from unimedi.io.paths import require_annotation
+from unimedi.io.readers import dicom_header
+from unimedi.io.split_lists import write_split_list
 from unimedi.io.tables import read_table
-from ..downstream_common import SplitReport, require_annotation
+from unimedi.io.writers import write_mask_png
 from ..rsna_pneumonia import parse_boxes, parse_target
-from ..seg2d_common import dicom_header, write_mask_png, write_split_list
+from .summary import PrepareSummary
 
 RSNA_SEG_CLASSES = ('background', 'pneumonia')
 RSNA_SPLITS = ('train', 'val', 'test')
@@ -43,7 +46,7 @@ def boxes_to_mask(boxes: Sequence[Sequence[float]], shape: Sequence[int]) -> np.
 
 
 def prepare_rsna_seg(splits_dir: str, img_dir: str, out_dir: str,
-                     splits: Sequence[str] = RSNA_SPLITS) -> SplitReport:
+                     splits: Sequence[str] = RSNA_SPLITS) -> PrepareSummary:
     """Write ``<out_dir>/masks/<patientId>.png`` and ``<out_dir>/splits/<split>.txt``.
 
     Each patient of ``<splits_dir>/<split>.csv`` gets a mask of its boxes
@@ -57,7 +60,7 @@ def prepare_rsna_seg(splits_dir: str, img_dir: str, out_dir: str,
         out_dir: output folder (created).
         splits: the split names to convert.
     """
-    report = SplitReport('RSNA Pneumonia (segmentation)', ('pneumonia', 'normal'))
+    report = PrepareSummary('RSNA Pneumonia (segmentation)', ('pneumonia', 'normal'))
     for split in splits:
         csv_path = osp.join(splits_dir, f'{split}.csv')
         require_annotation(csv_path)
@@ -77,7 +80,7 @@ def prepare_rsna_seg(splits_dir: str, img_dir: str, out_dir: str,
             mask = boxes_to_mask(boxes, (header['rows'], header['columns']))
             write_mask_png(osp.join(out_dir, 'masks', f'{patient}.png'), mask)
             entries.append((patient, target))
-            report.count(split, ['pneumonia' if target else 'normal'])
+            report.keep(split, ['pneumonia' if target else 'normal'])
         if not entries:
             raise ValueError(f'{csv_path}: holds no rows')
         report.files[split] = osp.join(out_dir, 'splits', f'{split}.txt')

@@ -12,9 +12,12 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..downstream_common import SplitReport, require_annotation
-from ..seg2d_common import dicom_header, write_mask_png, write_split_list
+from unimedi.io.paths import require_annotation
+from unimedi.io.readers import dicom_header
+from unimedi.io.split_lists import write_split_list
+from unimedi.io.writers import write_mask_png
 from ..splits import split_by_patient
+from .summary import PrepareSummary
 
 SIIM_CLASSES = ('background', 'pneumothorax')
 #: MGCA's SIIM protocol: a 70 / 15 / 15 split
@@ -122,7 +125,7 @@ def find_dicoms(folder: str) -> dict[str, str]:
 
 
 def prepare_siim(rle_csv: str, dicom_dir: str, out_dir: str,
-                 fractions: Mapping[str, float] = SIIM_FRACTIONS, seed: int = 0) -> SplitReport:
+                 fractions: Mapping[str, float] = SIIM_FRACTIONS, seed: int = 0) -> PrepareSummary:
     """Write the 0/1 masks and ``train`` / ``val`` / ``test`` split lists of SIIM-ACR.
 
     For each ImageId of ``rle_csv`` found under ``dicom_dir`` (``<ImageId>.dcm`` anywhere):
@@ -143,12 +146,12 @@ def prepare_siim(rle_csv: str, dicom_dir: str, out_dir: str,
     """
     rles = read_siim_rle(rle_csv)
     dicoms = find_dicoms(dicom_dir)
-    report = SplitReport('SIIM-ACR Pneumothorax', ('pneumothorax', 'normal'))
+    report = PrepareSummary('SIIM-ACR Pneumothorax', ('pneumothorax', 'normal'))
     stems, patients, labels = [], [], []
     for image_id, runs in rles.items():
         relative = dicoms.get(image_id)
         if relative is None:
-            report.skipped.append(f'{image_id}: no {image_id}.dcm under {dicom_dir}')
+            report.skip(f'no <ImageId>.dcm under {dicom_dir}', image_id)
             continue
         header = dicom_header(osp.join(dicom_dir, relative))
         shape = (header['rows'], header['columns'])
@@ -171,6 +174,6 @@ def prepare_siim(rle_csv: str, dicom_dir: str, out_dir: str,
         write_split_list(path, [(s, y) for s, y, p in zip(stems, labels, splits) if p == split])
         report.files[split] = path
     for label, split in zip(labels, splits):
-        report.count(split, ['pneumothorax' if label else 'normal'])
+        report.keep(split, ['pneumothorax' if label else 'normal'])
     report.count_patients(dict(zip(patients, splits)))
     return report
