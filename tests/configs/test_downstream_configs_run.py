@@ -21,9 +21,12 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
+from unimedi.models.encoders.checkpoint_loading import load_encoder_checkpoint
+from unimedi.models.encoders.vit_weights import UNIMEDI_ONLY
 from unimedi.registry import ENCODERS
 from fakes.downstream import (write_fake_cc_ccii, write_fake_chexpert, write_fake_covidx,
                               write_fake_image_folder, write_fake_rsna_pneumonia)
+from fakes.vit_weights import write_fake_timm_vit
 from repo_scripts import load_script
 
 pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
@@ -68,17 +71,24 @@ def pretrained_files(tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp('pretrained')
     cache: dict = {}
 
-    def get(tokenizers: dict) -> tuple[str, dict]:
-        key = repr(sorted((k, sorted(v.items())) for k, v in tokenizers.items()))
+    def get(tokenizers: dict, fmt: str = 'unimedi') -> tuple[str, dict]:
+        """The file and the encoder weights it holds (for timm: the converted ones)."""
+        key = repr((fmt, sorted((k, sorted(v.items())) for k, v in tokenizers.items())))
         if key not in cache:
             init_default_scope('unimedi')
-            encoder = ENCODERS.build(dict(type='UnifiedViT', tokenizers=tokenizers,
-                                          arch={k: v for k, v in TINY_ARCH.items()
-                                                if k != '_delete_'}))
-            state = {f'vision_encoder.{k}': v for k, v in encoder.state_dict().items()}
-            path = folder / f'unimedi_{len(cache)}.pth'
-            torch.save({'state_dict': state, 'meta': {}}, path)
-            cache[key] = (str(path), encoder.state_dict())
+            arch = {k: v for k, v in TINY_ARCH.items() if k != '_delete_'}
+            encoder = ENCODERS.build(dict(type='UnifiedViT', tokenizers=tokenizers, arch=arch))
+            if fmt == 'timm':  # ImageNet weights: a fake timm ViT of the tiny size
+                path = folder / f'timm_{len(cache)}.safetensors'
+                write_fake_timm_vit(path, arch['embed_dim'], arch['depth'], arch['num_heads'])
+                load_encoder_checkpoint(encoder, str(path), format='timm')
+                state = {k: v for k, v in encoder.state_dict().items() if k not in UNIMEDI_ONLY}
+                cache[key] = (str(path), state)
+            else:
+                state = {f'vision_encoder.{k}': v for k, v in encoder.state_dict().items()}
+                path = folder / f'unimedi_{len(cache)}.pth'
+                torch.save({'state_dict': state, 'meta': {}}, path)
+                cache[key] = (str(path), encoder.state_dict())
         return cache[key]
 
     return get
@@ -109,7 +119,8 @@ def test_classification_config_trains_and_tests_its_best_checkpoint(
     pretrained_state = None
     model = dict(backbone=dict(arch=TINY_ARCH))
     if cfg.model.pretrained is not None:
-        path, pretrained_state = pretrained_files(cfg.model.backbone.tokenizers)
+        path, pretrained_state = pretrained_files(cfg.model.backbone.tokenizers,
+                                                  cfg.model.pretrained.get('format', 'unimedi'))
         model['pretrained'] = dict(checkpoint=path)
     options.update(model=model, work_dir=str(tmp_path), experiment_name=_run_name(rel_path),
                    launcher='none', load_from=None, resume=False,

@@ -23,6 +23,7 @@ from mmengine.runner import Runner
 
 from unimedi.datasets.phantom.findings import FINDING_CLASSES
 from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
+from fakes.vit_weights import write_fake_timm_vit
 from repo_scripts import redirect_caches
 
 pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
@@ -83,6 +84,11 @@ def tiny_config(rel_path: str, data_root: Path, work_dir: Path, max_iters: int =
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         if cfg.get(key):
             options[key] = _loader_overrides(cfg, key, data_root)
+    if cfg.model.vision_encoder.get('pretrained'):  # ImageNet weights: a fake timm file
+        work_dir.mkdir(parents=True, exist_ok=True)
+        imagenet = work_dir / 'imagenet.safetensors'
+        write_fake_timm_vit(imagenet, embed_dim=32, depth=2, num_heads=2)
+        options['model']['vision_encoder']['pretrained'] = dict(checkpoint=str(imagenet))
     cfg.merge_from_dict(options)
     redirect_caches(cfg._cfg_dict, work_dir / 'cache')
     for hook in cfg.get('custom_hooks', []):  # the quality monitor reads the phantoms too
@@ -134,6 +140,13 @@ def test_config_trains_two_iterations(rel_path, phantom_root, tmp_path):
     runner, recorder = _train(cfg)
     assert recorder.first['iter'] == 0
     assert runner.iter == 2
+    if cfg.model.vision_encoder.get('pretrained'):  # training starts from the weights file
+        from safetensors.torch import load_file
+        imagenet = load_file(cfg.model.vision_encoder.pretrained.checkpoint)
+        first = recorder.first['state']
+        for prefix in ('vision_encoder.', 'teacher.encoder.'):
+            torch.testing.assert_close(first[prefix + 'blocks.1.mlp.fc2.weight'],
+                                       imagenet['blocks.1.mlp.fc2.weight'])
 
     weights = runner.cfg.model.loss_weights
     expected = {'loss', 'loss_vl'}

@@ -417,3 +417,26 @@ def test_koleo_weight_adds_a_per_modality_spreading_loss():
     losses['loss_koleo'].backward()
     assert model.vision_encoder.cls_token.grad.abs().sum() > 0
     assert _build().koleo_loss is None  # off by default (the paper has no KoLeo)
+
+
+def test_imagenet_weights_reach_the_student_and_the_teacher_starts_as_its_copy(tmp_path):
+    import timm
+    from safetensors.torch import save_file
+
+    torch.manual_seed(3)
+    vit = timm.models.vision_transformer.VisionTransformer(
+        img_size=64, patch_size=16, embed_dim=64, depth=2, num_heads=2, num_classes=0)
+    path = tmp_path / 'imagenet.safetensors'
+    save_file({k: v.contiguous() for k, v in vit.state_dict().items()}, str(path))
+    cfg = _config()
+    cfg['vision_encoder'] = dict(cfg['vision_encoder'],
+                                 pretrained=dict(checkpoint=str(path), format='timm'))
+    model = MODELS.build(cfg)
+    model.init_weights()  # what the runner does before training
+    torch.testing.assert_close(model.vision_encoder.blocks[0].attn.qkv.weight,
+                               vit.blocks[0].attn.qkv.weight)
+    teacher = model.teacher['encoder'].state_dict()
+    for key, value in model.vision_encoder.state_dict().items():
+        torch.testing.assert_close(teacher[key], value)
+    for key, value in model.dino_head.state_dict().items():
+        torch.testing.assert_close(model.teacher['head'].state_dict()[key], value)

@@ -118,6 +118,14 @@ class UniMedI(MedBaseModel):
         self.contrastive_negatives = contrastive_negatives
 
     # ------------------------------------------------------------------ teacher
+    def init_weights(self) -> None:
+        """Initialise (the vision encoder loads its ``pretrained`` weights, e.g. ImageNet),
+        then start the EMA teacher as a copy of the student, as DINO does."""
+        super().init_weights()
+        with torch.no_grad():
+            self.teacher['encoder'].load_state_dict(self.vision_encoder.state_dict())
+            self.teacher['head'].load_state_dict(self.dino_head.state_dict())
+
     @torch.no_grad()
     def momentum_update(self, momentum: float) -> None:
         """``teacher = momentum * teacher + (1 - momentum) * student`` (encoder and head)."""

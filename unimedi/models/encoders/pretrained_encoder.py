@@ -1,7 +1,7 @@
 """``PretrainedEncoderMixin``: what every downstream model does with its vision encoder."""
 from __future__ import annotations
 
-from .checkpoint_loading import load_encoder_checkpoint
+from .checkpoint_loading import load_encoder_checkpoint, pretrained_spec
 
 
 class PretrainedEncoderMixin:
@@ -19,18 +19,15 @@ class PretrainedEncoderMixin:
         """
         Args:
             pretrained: ``None`` (random init), a checkpoint path, or
-                ``dict(checkpoint=..., prefix='vision_encoder.', strict=True)`` (see
-                :func:`load_encoder_checkpoint`: a UniMedI runner checkpoint with
-                ``prefix='vision_encoder.'`` or ``'teacher.encoder.'``, or an exported
-                encoder), loaded by :meth:`init_weights`, which the runner calls before
+                ``dict(checkpoint=..., format='auto', prefix='vision_encoder.', strict=True)``
+                (see :func:`load_encoder_checkpoint`: a UniMedI runner checkpoint with
+                ``prefix='vision_encoder.'`` or ``'teacher.encoder.'``, an exported
+                encoder, or timm / Hugging Face ViT weights with ``format='timm'`` /
+                ``'hf'``), loaded by :meth:`init_weights`, which the runner calls before
                 training (a resume or ``load_from`` wins).
             frozen: the encoder gets no gradients and stays in eval mode (no drop path).
         """
-        if isinstance(pretrained, str):
-            pretrained = dict(checkpoint=pretrained)
-        if pretrained is not None and not pretrained.get('checkpoint'):
-            raise ValueError(f'pretrained needs a "checkpoint" path, got {pretrained}')
-        self.pretrained = pretrained
+        self.pretrained = pretrained_spec(pretrained)
         self.frozen = frozen
         if frozen:
             getattr(self, self.encoder_attr).requires_grad_(False)

@@ -11,8 +11,8 @@ from torch import nn
 
 from unimedi.registry import ENCODERS, TOKENIZERS
 from unimedi.structures import MODALITIES
+from .checkpoint_loading import load_encoder_checkpoint, pretrained_spec
 
-#: ViT sizes. ``tiny`` is for tests and the CPU demo.
 #: named encoder sizes: ``tiny`` for unit tests, ``demo`` for the CPU phantom configs
 #: (``configs/_base_/models/vit_tiny_encoder.py``), ``small`` / ``base`` as in timm.
 ARCH_SETTINGS = {
@@ -70,12 +70,12 @@ class Block(nn.Module):
     """Pre-norm transformer block with drop path."""
 
     def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0, qkv_bias: bool = True,
-                 drop_path: float = 0.0):
+                 drop_path: float = 0.0, norm_eps: float = 1e-6):
         super().__init__()
-        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.norm1 = nn.LayerNorm(dim, eps=norm_eps)
         self.attn = Attention(dim, num_heads, qkv_bias=qkv_bias)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
-        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.norm2 = nn.LayerNorm(dim, eps=norm_eps)
         self.mlp = Mlp(dim, int(dim * mlp_ratio), act_layer=nn.GELU)
 
     def forward(self, x: torch.Tensor, cls_keys: tuple[int, int] | None = None):
@@ -107,12 +107,23 @@ class UnifiedViT(BaseModule):
             (not ``patch``, not ``extra``) and out of the [CLS] attention. Default 0 (the
             paper's encoder); on the phantom demo they did not change the slice selection
             (docs/pretraining_quality.md, D2).
+        norm_eps: the epsilon of every LayerNorm (1e-6 as timm; Hugging Face ``ViTModel``
+            checkpoints were trained with 1e-12: set it to load one exactly).
+        pretrained: weights loaded by :meth:`init_weights` (the runner calls it before
+            training): ``None``, a path, or ``dict(checkpoint=FILE_OR_FOLDER,
+            format='auto' | 'unimedi' | 'timm' | 'hf', prefix='vision_encoder.',
+            strict=True)``; see :func:`~.checkpoint_loading.load_encoder_checkpoint`.
+            ImageNet ViT weights (timm, Hugging Face ``ViTModel``) are converted on the
+            fly: :mod:`~.vit_weights`.
     """
 
     def __init__(self, arch: str | dict = 'base', tokenizers: dict | None = None,
                  in_channels: int = 1, drop_path_rate: float = 0.0, qkv_bias: bool = True,
-                 out_indices: Sequence[int] = (-1, ), num_registers: int = 0, init_cfg=None):
+                 out_indices: Sequence[int] = (-1, ), num_registers: int = 0,
+                 norm_eps: float = 1e-6, pretrained: str | dict | None = None,
+                 init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        self.pretrained = pretrained_spec(pretrained)
         if isinstance(arch, str):
             if arch not in ARCH_SETTINGS:
                 raise ValueError(f'unknown arch {arch!r}; choose from {sorted(ARCH_SETTINGS)} '
@@ -147,9 +158,9 @@ class UnifiedViT(BaseModule):
                                 if num_registers else None)
         rates = torch.linspace(0, drop_path_rate, self.depth).tolist()
         self.blocks = nn.ModuleList(
-            Block(self.embed_dim, self.num_heads, arch.get('mlp_ratio', 4.0), qkv_bias, rate)
-            for rate in rates)
-        self.norm = nn.LayerNorm(self.embed_dim, eps=1e-6)
+            Block(self.embed_dim, self.num_heads, arch.get('mlp_ratio', 4.0), qkv_bias, rate,
+                  norm_eps) for rate in rates)
+        self.norm = nn.LayerNorm(self.embed_dim, eps=norm_eps)
         self.out_indices = tuple(i % self.depth for i in out_indices)
         for parameter in (self.cls_token, self.cls_pos, self.mask_token, self.extra_embed,
                           self.register_tokens):
@@ -163,6 +174,12 @@ class UnifiedViT(BaseModule):
             nn.init.trunc_normal_(module.weight, std=0.02)
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
+
+    def init_weights(self) -> None:
+        """Initialise, then load ``pretrained`` when it is set."""
+        super().init_weights()
+        if self.pretrained is not None:
+            load_encoder_checkpoint(self, **self.pretrained)
 
     def no_weight_decay(self) -> set[str]:
         """Parameter names that should not be decayed (timm convention)."""
