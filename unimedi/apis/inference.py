@@ -183,6 +183,17 @@ class UniMedIInferencer:
             parsers = [t for t in pipeline_cfg or [] if _type_name(t) == 'ParseReport']
             self.report_parser = TRANSFORMS.build(parsers[0]) if parsers else None
 
+    @classmethod
+    def from_pretrained(cls, folder: str | os.PathLike, device: str | torch.device = 'cpu',
+                        **kwargs) -> 'UniMedIInferencer':
+        """An inferencer on the whole UniMedI model of a local model folder
+        (``tools/misc/export_encoder.py --whole-model``): its config, weights, text tower and
+        test pipeline. ``kwargs`` go to the constructor (e.g. ``pipeline``)."""
+        from .model_export import load_model_folder
+
+        model = load_model_folder(os.fspath(folder), device)
+        return cls(model, cfg=model.cfg, **kwargs)
+
     @staticmethod
     def _test_pipeline_cfg(cfg: Config | None) -> list:
         pipeline = None

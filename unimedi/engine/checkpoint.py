@@ -14,6 +14,8 @@
 """
 from __future__ import annotations
 
+import json
+import os
 import os.path as osp
 from collections import OrderedDict
 
@@ -92,3 +94,43 @@ def load_state_dict_file(path: str, map_location: str | torch.device = 'cpu') ->
     if not isinstance(checkpoint, dict):
         raise ValueError(f'{path}: expected a state dict, got {type(checkpoint).__name__}')
     return checkpoint
+
+
+#: ``config.json`` ``format`` of the folders ``unimedi.apis.model_export`` writes
+MODEL_FOLDER_FORMAT = 'unimedi'
+#: the sub-folder of a whole-model folder holding the text tower (Hugging Face layout)
+TEXT_FOLDER = 'text_encoder'
+
+
+def is_model_folder(path: str) -> bool:
+    """A folder written by ``unimedi.apis.model_export`` (``config.json`` with
+    ``format: 'unimedi'``)."""
+    config = osp.join(path, 'config.json')
+    if not (osp.isdir(path) and osp.isfile(config)):
+        return False
+    try:
+        with open(config, encoding='utf-8') as f:
+            return json.load(f).get('format') == MODEL_FOLDER_FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def read_model_folder(folder: str) -> tuple[dict, dict]:
+    """``(info, state)`` of a unimedi model folder: its ``config.json`` and the tensors of
+    its ``model.safetensors``.
+
+    Raises:
+        FileNotFoundError: no such folder or weights file.
+        ValueError: not a unimedi model folder (names what is there).
+    """
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'{folder}: model folder not found (nothing is downloaded)')
+    if not is_model_folder(folder):
+        raise ValueError(f'{folder}: not a unimedi model folder (config.json with format '
+                         f'"{MODEL_FOLDER_FORMAT}"); found {sorted(os.listdir(folder))[:8]}')
+    with open(osp.join(folder, 'config.json'), encoding='utf-8') as f:
+        info = json.load(f)
+    for key in ('kind', 'encoder'):
+        if key not in info:
+            raise ValueError(f'{folder}/config.json: no {key!r}')
+    return info, load_state_dict_file(osp.join(folder, 'model.safetensors'))

@@ -175,6 +175,29 @@ class UnifiedViT(BaseModule):
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
 
+    @classmethod
+    def from_pretrained(cls, folder: str, **overrides) -> 'UnifiedViT':
+        """The encoder of a unimedi model folder (``tools/misc/export_encoder.py``; an encoder
+        or a whole model), built from its ``config.json`` with its weights.
+
+        Args:
+            folder: the local folder; nothing is downloaded.
+            **overrides: constructor arguments replacing the folder's (e.g.
+                ``drop_path_rate``).
+        """
+        from unimedi.engine.checkpoint import read_model_folder
+
+        info, state = read_model_folder(folder)
+        cfg = dict(info['encoder'], **overrides)
+        cfg.pop('type', None)
+        cfg.pop('pretrained', None)
+        encoder = cls(**cfg)
+        prefix = info.get('prefix', 'vision_encoder.') if info['kind'] == 'model' else ''
+        if prefix:
+            state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        encoder.load_state_dict(state)
+        return encoder
+
     def init_weights(self) -> None:
         """Initialise, then load ``pretrained`` when it is set."""
         super().init_weights()

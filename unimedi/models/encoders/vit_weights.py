@@ -30,7 +30,7 @@ import re
 import torch
 from torch import nn
 
-from unimedi.engine.checkpoint import load_state_dict_file
+from unimedi.engine.checkpoint import is_model_folder, load_state_dict_file, read_model_folder
 
 FORMATS = ('auto', 'unimedi', 'timm', 'hf')
 #: UnifiedViT weights a general ViT does not have (they keep their initialisation)
@@ -296,10 +296,13 @@ def read_weights(path: str, fmt: str = 'auto') -> tuple[dict[str, torch.Tensor],
     """
     if fmt not in FORMATS:
         raise ValueError(f'format must be one of {FORMATS}, got {fmt!r}')
+    if is_model_folder(path):  # written by unimedi.apis.model_export
+        return read_model_folder(path)[1], 'unimedi' if fmt == 'auto' else fmt
     if osp.isdir(path):
         if not is_hf_folder(path):
-            raise ValueError(f'{path}: a folder must be a Hugging Face model folder (with '
-                             f'config.json); found {sorted(os.listdir(path))[:8]}')
+            raise ValueError(f'{path}: a folder must be a unimedi model folder or a Hugging Face '
+                             f'model folder (with config.json); found '
+                             f'{sorted(os.listdir(path))[:8]}')
         state = read_hf_folder(path)
     else:
         state = load_state_dict_file(path)
