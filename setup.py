@@ -34,6 +34,7 @@ setup(
         'tests': read_requirements('tests'),
         'text': read_requirements('text'),
         'lint': read_requirements('lint'),
+        'tensorboard': read_requirements('tensorboard'),
         'all': read_requirements('tests') + read_requirements('text'),
     },
     classifiers=[

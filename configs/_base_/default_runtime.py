@@ -19,6 +19,9 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 
+# True: also log to TensorBoard (pip install -e ".[tensorboard]"; tools/train.py adds
+# MMEngine's TensorboardVisBackend); or --cfg-options tensorboard=True
+tensorboard = False
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 log_processor = dict(by_epoch=False, window_size=10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -100,3 +101,33 @@ def test_run_prepare_prints_the_report_and_the_hint_or_the_error(capsys):
     captured = capsys.readouterr()
     assert captured.err.strip() == 'error: data/x/labels.csv: file not found'
     assert captured.out == ''
+
+
+def test_tensorboard_switch_adds_the_backend_or_names_the_install(monkeypatch):
+    import builtins
+    import types
+
+    from mmengine.config import Config
+
+    from unimedi.utils.cli import apply_cli_options
+
+    cfg = Config.fromfile('configs/unimedi/vit_tiny_pretrain_phantom.py')
+    assert cfg.tensorboard is False
+    apply_cli_options(cfg, 'x.py', work_dir='w')
+    assert [b['type'] for b in cfg.visualizer.vis_backends] == ['LocalVisBackend']
+    monkeypatch.setitem(sys.modules, 'tensorboard', types.ModuleType('tensorboard'))
+    apply_cli_options(cfg, 'x.py', work_dir='w', cfg_options={'tensorboard': True})
+    backends = [b['type'] for b in cfg.visualizer.vis_backends]
+    assert backends == ['LocalVisBackend', 'TensorboardVisBackend']
+    monkeypatch.delitem(sys.modules, 'tensorboard')
+    real_import = builtins.__import__
+
+    def no_tensorboard(name, *args, **kwargs):
+        if name == 'tensorboard':
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, '__import__', no_tensorboard)
+    with pytest.raises(ImportError, match=r'pip install -e ".\[tensorboard\]"'):
+        apply_cli_options(Config.fromfile('configs/unimedi/vit_tiny_pretrain_phantom.py'), 'x.py',
+                          cfg_options={'tensorboard': True})

@@ -26,6 +26,30 @@ def apply_cli_options(cfg: Config, config_path: str, work_dir: str | None = None
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(config_path))[0])
+    if cfg.get('tensorboard'):
+        add_tensorboard(cfg)
+    return cfg
+
+
+def add_tensorboard(cfg: Config) -> Config:
+    """Log to TensorBoard too (``tensorboard = True`` in a config, or ``--cfg-options
+    tensorboard=True``): MMEngine's ``TensorboardVisBackend`` beside the config's backends,
+    writing under ``<work_dir>/<timestamp>/vis_data``.
+
+    Raises:
+        ImportError: TensorBoard is not installed (with the install command).
+    """
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError as exc:
+        raise ImportError('tensorboard = True needs TensorBoard: pip install -e ".[tensorboard]" '
+                          '(or pip install tensorboard)') from exc
+    visualizer = cfg.get('visualizer') or dict(type='Visualizer')
+    backends = list(visualizer.get('vis_backends') or [dict(type='LocalVisBackend')])
+    if not any(b.get('type') == 'TensorboardVisBackend' for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+    visualizer['vis_backends'] = backends
+    cfg.visualizer = visualizer
     return cfg
 
 
