@@ -27,7 +27,7 @@ from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_data
 from unimedi.io.writers import strip_image_suffix
 from unimedi.registry import ENCODERS
 from fakes.seg3d import write_fake_seg_volumes
-from repo_scripts import load_script
+from repo_scripts import load_script, redirect_caches
 
 pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
 
@@ -74,6 +74,13 @@ def pretrained_files(tmp_path_factory):
     return get
 
 
+def _transforms(pipeline: list):
+    """Every transform config of a pipeline, those inside wrappers included."""
+    for transform in pipeline:
+        yield transform
+        yield from _transforms(transform.get('transforms', []))
+
+
 def _tiny_options(cfg: Config, data_roots: dict, tmp_path: Path, rel_path: str) -> dict:
     real_ct = 'data_list' in cfg.train_dataloader.dataset
     loaders = {}
@@ -87,9 +94,10 @@ def _tiny_options(cfg: Config, data_roots: dict, tmp_path: Path, rel_path: str) 
     if 'bcv' in rel_path:  # paper-scale 96^3 crops and windows -> 16 x 32 x 32
         model['infer_cfg'] = dict(roi_size=TINY_ROI)
         pipeline = copy.deepcopy(cfg.train_dataloader.dataset.pipeline)
-        for transform in pipeline:
-            if transform['type'] == 'RandomCropByLabel':
-                transform['size'] = TINY_ROI
+        crops = [t for t in _transforms(pipeline) if t['type'] == 'RandomCropByLabel']
+        assert crops, f'{rel_path}: no RandomCropByLabel in the train pipeline'
+        for transform in crops:
+            transform['size'] = TINY_ROI
         loaders['train_dataloader']['dataset']['pipeline'] = pipeline
     return dict(loaders, model=model, work_dir=str(tmp_path),
                 experiment_name=f'{Path(rel_path).stem}_{uuid.uuid4().hex[:8]}',
@@ -118,6 +126,7 @@ def test_seg3d_config_trains_and_tests_its_best_checkpoint(rel_path, data_roots,
         path, pretrained_state = pretrained_files(cfg.model.backbone.tokenizers)
         options['model']['pretrained'] = dict(checkpoint=path)
     cfg.merge_from_dict(options)
+    redirect_caches(cfg._cfg_dict, tmp_path / 'cache')  # never into the repository's data/
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics = load_script('tools/train.py').test_best(runner)

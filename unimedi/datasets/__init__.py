@@ -1,5 +1,6 @@
 from .cc_ccii import CCCIIDataset
 from .chexpert import CheXpertDataset
+from .collate import flat_pseudo_collate
 from .covidx import COVIDxDataset
 from .image_folder import ImageFolderDataset
 from .image_folder_seg import SegImageFolderDataset
@@ -18,5 +19,6 @@ __all__ = [
     'stratified_fraction', 'CCCIIDataset', 'CheXpertDataset', 'COVIDxDataset',
     'ImageFolderDataset', 'RSNAPneumoniaDataset', 'NiftiSegDataset', 'NiftiSegFolderDataset',
     'BCV_CLASSES', 'PhantomSeg3DDataset',
-    'SegImageFolderDataset', 'PhantomSeg2DDataset', 'ModalityRatioBatchSampler'
+    'SegImageFolderDataset', 'PhantomSeg2DDataset', 'ModalityRatioBatchSampler',
+    'flat_pseudo_collate'
 ]

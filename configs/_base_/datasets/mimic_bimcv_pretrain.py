@@ -5,16 +5,21 @@ mimic_root = 'data/mimic-cxr-jpg'
 bimcv_root = 'data/bimcv-covid19'
 
 pipeline_2d = [
+    dict(type='LoadMedicalImage'),
     dict(type='MedResize', size=(256, 256)),
     dict(type='MedRandomCrop', size=(224, 224)),
 ]
+# a CT is read, windowed and resampled once (seconds for a full-resolution volume) and kept in
+# data/cache/bimcv; each draw takes a new random crop of the kept volume
 pipeline_3d = [
-    dict(type='HUWindow', windows='lung'),
-    dict(type='Resample', spacing=(5.0, 1.5, 1.5)),
+    dict(type='CachedTransforms', cache_dir='data/cache/bimcv', transforms=[
+        dict(type='LoadMedicalImage'),
+        dict(type='HUWindow', windows='lung'),
+        dict(type='Resample', spacing=(5.0, 1.5, 1.5)),
+    ]),
     dict(type='MedRandomCrop', size=(32, 128, 128)),
 ]
 train_pipeline = [
-    dict(type='LoadMedicalImage'),
     dict(type='PerModality', pipelines={'2d': pipeline_2d, '3d': pipeline_3d}),
     dict(type='ParseReport'),
     dict(type='PackMedInputs'),

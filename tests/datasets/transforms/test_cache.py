@@ -72,16 +72,49 @@ def test_errors_name_the_problem(tmp_path):
     cache = CachedTransforms([dict(type='_CountingScale')], cache_dir=str(tmp_path))
     with pytest.raises(KeyError, match='img_path'):
         cache(dict(img=np.zeros((1, 2, 2))))
-    path = cache.entry_path(_sample(tmp_path / 'x.png'))
-    import os
-    os.makedirs(os.path.dirname(path))
-    with open(path, 'wb') as f:
-        f.write(b'not a zip file')
-    with pytest.raises(ValueError, match='unreadable cache entry'):
-        cache(_sample(tmp_path / 'x.png'))
     bad = CachedTransforms([dict(type='_CountingScale')], cache_dir=str(tmp_path / 'b'))
     with pytest.raises(TypeError, match="cannot store 'obj'"):
         bad._write(str(tmp_path / 'b' / 'e.npz'), dict(obj=object()), [])
+
+
+def test_a_corrupt_entry_is_rebuilt_with_a_warning(tmp_path, capsys):
+    import os
+    import uuid
+
+    from mmengine.logging import MMLogger
+
+    cache = CachedTransforms([dict(type='_CountingScale')], cache_dir=str(tmp_path))
+    path = cache.entry_path(_sample(tmp_path / 'x.png'))
+    os.makedirs(os.path.dirname(path))
+    with open(path, 'wb') as f:
+        f.write(b'not a zip file')
+    _CountingScale.calls = 0
+    MMLogger.get_instance(f'cache_{uuid.uuid4().hex}')  # the current logger, on captured stdout
+    out = cache(_sample(tmp_path / 'x.png'))
+    assert _CountingScale.calls == 1
+    np.testing.assert_array_equal(out['img'], np.full((1, 4, 4), 2.0))
+    printed = capsys.readouterr().out
+    assert 'unreadable cache entry' in printed and path in printed and 'WARNING' in printed
+    again = cache(_sample(tmp_path / 'x.png', value=7.0))  # the rewritten entry is read
+    assert _CountingScale.calls == 1 and float(again['img'].max()) == 2.0
+
+
+def test_memory_mode_keeps_entries_in_the_process(tmp_path):
+    image = tmp_path / 'a.nii.gz'
+    image.write_bytes(b'x')
+    other = tmp_path / 'b.nii.gz'
+    other.write_bytes(b'y')
+    cache = CachedTransforms([dict(type='_CountingScale')], max_items=1)
+    _CountingScale.calls = 0
+    cache(_sample(image))
+    again = cache(_sample(image, value=5.0))
+    assert _CountingScale.calls == 1 and float(again['img'].max()) == 2.0
+    assert not list(tmp_path.rglob('*.npz'))  # nothing written
+    cache(_sample(other))  # evicts the first (max_items=1)
+    cache(_sample(image))
+    assert _CountingScale.calls == 3
+    with pytest.raises(ValueError, match='max_items'):
+        CachedTransforms([], max_items=0)
 
 
 def test_a_real_ct_pipeline_through_the_cache(shared_data, tmp_path):

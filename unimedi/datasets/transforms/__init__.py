@@ -7,11 +7,11 @@ from .loading import LoadMedicalImage, LoadMedicalMask
 from .report import ParseReport
 from .seg_formatting import KeepOriginalMask, PackSegInputs2D
 from .spatial import CenterCropOrPad, MedRandomCrop, MedRandomFlip, MedResize, Resample, crop_or_pad
-from .wrappers import PerModality
+from .wrappers import MultiSample, PerModality
 
 __all__ = [
     'LoadMedicalImage', 'LoadMedicalMask', 'HUWindow', 'HU_WINDOW_PRESETS', 'Resample',
     'MedResize', 'CenterCropOrPad', 'MedRandomCrop', 'MedRandomFlip', 'crop_or_pad', 'ParseReport',
     'PackMedInputs', 'to_plain_tensor', 'PerModality', 'RemapLabels', 'RandomCropByLabel',
-    'KeepOriginalMask', 'PackSegInputs2D', 'CachedTransforms'
+    'KeepOriginalMask', 'PackSegInputs2D', 'CachedTransforms', 'MultiSample'
 ]

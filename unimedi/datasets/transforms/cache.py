@@ -1,15 +1,19 @@
-"""``CachedTransforms``: run deterministic transforms once per sample, keep the result on disk."""
+"""``CachedTransforms``: run deterministic transforms once per sample, keep the result on disk
+(or in memory)."""
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import os.path as osp
 import uuid
+from collections import OrderedDict
 
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine.dataset import Compose
+from mmengine.logging import print_log
 
 from unimedi.registry import TRANSFORMS
 
@@ -63,14 +67,22 @@ class CachedTransforms(BaseTransform):
     modification time, so an edited file is recomputed) and by the transforms' ``repr``
     (another preprocessing gets other entries). Entries are ``.npz`` files (arrays, read
     with ``allow_pickle=False``) holding the keys the transforms added or changed; they
-    are written atomically, so concurrent workers never read a partial file.
+    are written atomically, so concurrent workers never read a partial file. An entry that
+    cannot be read (a truncated or foreign file) is recomputed and rewritten, with a warning
+    naming it.
+
+    Without ``cache_dir`` the entries stay in the process's memory instead (MONAI's
+    ``CacheDataset`` idea): nothing is written, each data-loader worker keeps its own, and
+    ``max_items`` bounds them (the least recently used goes first).
 
     Required keys: ``img_path`` (the cache key).
 
     Args:
         transforms: the transforms to cache (deterministic ones only: a random transform
             inside would be frozen to its first draw).
-        cache_dir: the folder of the entries (created when missing).
+        cache_dir: the folder of the entries (created when missing); ``None`` keeps them in
+            memory.
+        max_items: in memory, the most entries kept (``None``: all).
 
     Example:
         >>> dict(type='CachedTransforms', cache_dir='data/cache/phantoms', transforms=[
@@ -78,10 +90,15 @@ class CachedTransforms(BaseTransform):
         ...     dict(type='PerModality', pipelines={'3d': [dict(type='HUWindow')]})])
     """
 
-    def __init__(self, transforms: list, cache_dir: str):
+    def __init__(self, transforms: list, cache_dir: str | None = None,
+                 max_items: int | None = None):
         self.transforms = Compose([TRANSFORMS.build(t) if isinstance(t, dict) else t
                                    for t in transforms])
         self.cache_dir = cache_dir
+        if max_items is not None and max_items < 1:
+            raise ValueError(f'max_items must be >= 1 or None, got {max_items}')
+        self.max_items = max_items
+        self._memory: OrderedDict = OrderedDict()
         self._signature = hashlib.sha1(repr(self.transforms).encode()).hexdigest()[:16]
 
     def entry_path(self, results: dict) -> str:
@@ -95,7 +112,7 @@ class CachedTransforms(BaseTransform):
             stat = os.stat(str(path))
             stamp = f'{stat.st_size}:{stat.st_mtime_ns}'
         digest = hashlib.sha1(f'{path}|{stamp}|{self._signature}'.encode()).hexdigest()
-        return osp.join(self.cache_dir, digest[:2], f'{digest}.npz')
+        return osp.join(self.cache_dir or '<memory>', digest[:2], f'{digest}.npz')
 
     def _write(self, path: str, changed: dict, removed: list) -> None:
         arrays: dict = {}
@@ -114,22 +131,42 @@ class CachedTransforms(BaseTransform):
             meta = json.loads(str(data['__meta__']))
         return _decode(meta['changed'], arrays), meta['removed']
 
-    def transform(self, results: dict) -> dict | None:
-        path = self.entry_path(results)
+    def _compute(self, results: dict) -> tuple[dict, list] | None:
+        before = dict(results)
+        out = self.transforms(dict(results))
+        if out is None:  # a transform dropped the sample: nothing to cache
+            return None
+        changed = {k: v for k, v in out.items() if k not in before or v is not before[k]}
+        return changed, sorted(set(before) - set(out))
+
+    def _lookup(self, path: str, results: dict) -> tuple[dict, list] | None:
+        if self.cache_dir is None:
+            entry = self._memory.get(path)
+            if entry is None:
+                entry = self._compute(results)
+                if entry is None:
+                    return None
+                self._memory[path] = entry
+                if self.max_items is not None and len(self._memory) > self.max_items:
+                    self._memory.popitem(last=False)
+            self._memory.move_to_end(path)
+            return entry
         if osp.isfile(path):
             try:
-                changed, removed = self._read(path)
-            except (OSError, ValueError, KeyError) as error:
-                raise ValueError(f'{path}: unreadable cache entry of {results["img_path"]} '
-                                 f'({error}); delete it to recompute') from error
-        else:
-            before = dict(results)
-            out = self.transforms(dict(results))
-            if out is None:  # a transform dropped the sample: nothing to cache
-                return None
-            changed = {k: v for k, v in out.items() if k not in before or v is not before[k]}
-            removed = sorted(set(before) - set(out))
-            self._write(path, changed, removed)
+                return self._read(path)
+            except (OSError, ValueError, KeyError, EOFError) as error:
+                print_log(f'{path}: unreadable cache entry of {results["img_path"]} ({error}); '
+                          'recomputing it', logger='current', level=logging.WARNING)
+        entry = self._compute(results)
+        if entry is not None:
+            self._write(path, *entry)
+        return entry
+
+    def transform(self, results: dict) -> dict | None:
+        entry = self._lookup(self.entry_path(results), results)
+        if entry is None:
+            return None
+        changed, removed = entry
         merged = {**results, **changed}
         for key in removed:
             merged.pop(key, None)
