@@ -18,6 +18,7 @@ from mmengine.registry import DefaultScope, Registry
 from mmengine.utils import import_modules_from_strings
 
 import unimedi.registry as unimedi_registry
+from fakes.ct_rate import write_fake_ct_rate_manifest
 from fakes.downstream import (write_fake_cc_ccii, write_fake_chexpert, write_fake_covidx,
                               write_fake_image_folder, write_fake_rsna_pneumonia)
 from fakes.seg3d import write_fake_phantom_seg_manifest, write_fake_seg_volumes
@@ -109,6 +110,8 @@ BUILD_CONFIGS = {
             ann_file='dataset_0.json', split='training'),
         'NiftiSegFolderDataset': lambda ctx: dict(
             data_root=str(write_fake_seg_volumes(ctx['tiny_root'].parent / 'seg3d'))),
+        'CTRateDataset': lambda ctx: write_fake_ct_rate_manifest(ctx['tiny_root'].parent
+                                                                 / 'ct_rate'),
         'PhantomSeg3DDataset': lambda ctx: dict(
             data_root=str(write_fake_phantom_seg_manifest(ctx['tiny_root'].parent / 'ph3d')),
             binary=True),
@@ -141,6 +144,7 @@ BUILD_CONFIGS = {
                                        '3d': [dict(type='HUWindow', windows='lung')]}),
         'CachedTransforms': lambda ctx: dict(transforms=[dict(type='MedResize', size=8)],
                                              cache_dir=str(ctx['tiny_root'].parent / 'cache')),
+        'OverrideHeader': dict(),
         'MultiSample': dict(num_samples=2, transforms=[dict(type='MedRandomCrop', size=8)]),
     },
     'MODELS': {

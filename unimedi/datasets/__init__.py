@@ -2,6 +2,7 @@ from .cc_ccii import CCCIIDataset
 from .chexpert import CheXpertDataset
 from .collate import flat_pseudo_collate
 from .covidx import COVIDxDataset
+from .ct_rate import CT_RATE_CLASSES, CTRateDataset
 from .image_folder import ImageFolderDataset
 from .image_folder_seg import SegImageFolderDataset
 from .iu_xray import IUXrayDataset, iter_iu_xml
@@ -20,5 +21,5 @@ __all__ = [
     'ImageFolderDataset', 'RSNAPneumoniaDataset', 'NiftiSegDataset', 'NiftiSegFolderDataset',
     'BCV_CLASSES', 'PhantomSeg3DDataset',
     'SegImageFolderDataset', 'PhantomSeg2DDataset', 'ModalityRatioBatchSampler',
-    'flat_pseudo_collate'
+    'flat_pseudo_collate', 'CTRateDataset', 'CT_RATE_CLASSES'
 ]

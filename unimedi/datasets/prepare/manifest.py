@@ -24,10 +24,12 @@ def write_manifest(rows: Iterable[dict], out: str) -> int:
     return count
 
 
-def write_and_report(rows: list[dict], summary: PrepareSummary, out: str, root: str) -> int:
-    """Write the manifest, print the summary and how to load it; return the row count."""
+def write_and_report(rows: list[dict], summary: PrepareSummary, out: str, root: str,
+                     dataset: str = 'ImageReportDataset') -> int:
+    """Write the manifest, print the summary and how to load it (with ``dataset``); return
+    the row count."""
     count = write_manifest(rows, out)
     print(summary.format())
     print(f'wrote {count} rows to {out}; load with '
-          f'ImageReportDataset(data_root={root!r}, ann_file={os.path.abspath(out)!r})')
+          f'{dataset}(data_root={root!r}, ann_file={os.path.abspath(out)!r})')
     return count

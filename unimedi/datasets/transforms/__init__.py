@@ -3,7 +3,7 @@ from .formatting import PackMedInputs, to_plain_tensor
 from .intensity import HU_WINDOW_PRESETS, HUWindow
 from .label_crop import RandomCropByLabel
 from .labels import RemapLabels
-from .loading import LoadMedicalImage, LoadMedicalMask
+from .loading import LoadMedicalImage, LoadMedicalMask, OverrideHeader
 from .report import ParseReport
 from .seg_formatting import KeepOriginalMask, PackSegInputs2D
 from .spatial import CenterCropOrPad, MedRandomCrop, MedRandomFlip, MedResize, Resample, crop_or_pad
@@ -13,5 +13,6 @@ __all__ = [
     'LoadMedicalImage', 'LoadMedicalMask', 'HUWindow', 'HU_WINDOW_PRESETS', 'Resample',
     'MedResize', 'CenterCropOrPad', 'MedRandomCrop', 'MedRandomFlip', 'crop_or_pad', 'ParseReport',
     'PackMedInputs', 'to_plain_tensor', 'PerModality', 'RemapLabels', 'RandomCropByLabel',
-    'KeepOriginalMask', 'PackSegInputs2D', 'CachedTransforms', 'MultiSample'
+    'KeepOriginalMask', 'PackSegInputs2D', 'CachedTransforms', 'MultiSample',
+    'OverrideHeader'
 ]

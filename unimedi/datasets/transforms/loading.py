@@ -109,3 +109,43 @@ class LoadMedicalMask(BaseTransform):
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(binary={self.binary}, axcodes={self.axcodes!r})'
+
+
+@TRANSFORMS.register_module()
+class OverrideHeader(BaseTransform):
+    """Give a loaded volume the spacing and HU scale of its sample, not of its file header.
+
+    For files whose header is blank or wrong, with the true values known elsewhere (CT-RATE
+    v1: ``XYSpacing`` / ``ZSpacing`` and ``RescaleSlope`` / ``RescaleIntercept`` in the
+    metadata tables, copied into the manifest by ``tools/data/prepare_ct_rate.py``). Put it
+    right after ``LoadMedicalImage``, before ``Resample`` and ``HUWindow``. A sample without
+    the keys passes unchanged (the header-fixed v2 files).
+
+    Required keys: ``img``, ``affine``. Optional keys: ``override_spacing`` (``(D, H, W)`` in
+    mm), ``override_rescale`` (``(slope, intercept)``: ``HU = slope * stored + intercept``).
+    Modified keys: ``spacing``, ``affine`` (each axis keeps its direction and takes the new
+    length), ``img`` (float32 after a rescale).
+    """
+
+    def transform(self, results: dict) -> dict:
+        where = results.get('img_path', 'sample')
+        spacing = results.get('override_spacing')
+        if spacing is not None:
+            spacing = tuple(float(v) for v in spacing)
+            if len(spacing) != 3 or min(spacing) <= 0:
+                raise ValueError(f'{where}: override_spacing must be 3 positive numbers '
+                                 f'(D, H, W) in mm, got {results["override_spacing"]}')
+            affine = np.array(results['affine'], dtype=np.float64)
+            for axis, length in enumerate(spacing):
+                norm = float(np.linalg.norm(affine[:3, axis])) or 1.0
+                affine[:3, axis] *= length / norm
+            results['affine'], results['spacing'] = affine, spacing
+        rescale = results.get('override_rescale')
+        if rescale is not None:
+            if len(rescale) != 2:
+                raise ValueError(f'{where}: override_rescale must be (slope, intercept), got '
+                                 f'{rescale}')
+            slope, intercept = (float(v) for v in rescale)
+            results['img'] = (np.asarray(results['img'], np.float32) * slope
+                              + intercept).astype(np.float32)
+        return results
