@@ -24,6 +24,7 @@ from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_data
 from unimedi.models.encoders.checkpoint_loading import load_encoder_checkpoint
 from unimedi.models.encoders.vit_weights import UNIMEDI_ONLY
 from unimedi.registry import ENCODERS
+from fakes.ct_rate import write_fake_ct_rate_manifest
 from fakes.downstream import (write_fake_cc_ccii, write_fake_chexpert, write_fake_covidx,
                               write_fake_image_folder, write_fake_rsna_pneumonia)
 from fakes.vit_weights import write_fake_timm_vit
@@ -62,6 +63,8 @@ def fakes(tmp_path_factory) -> dict:
         'CCCIIDataset': write_fake_cc_ccii(root / 'cc_ccii'),
         'ImageFolderDataset': write_fake_image_folder(root / 'image_folder'),
         'ImageReportDataset': phantom_args,
+        'CTRateDataset': {split: write_fake_ct_rate_manifest(root / 'ct_rate', split)
+                          for split in LOADERS.values()},
     }
 
 

@@ -23,6 +23,7 @@ from mmengine.runner import Runner
 
 from unimedi.datasets.phantom.findings import FINDING_CLASSES
 from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
+from fakes.ct_rate import write_fake_ct_rate_manifest
 from fakes.vit_weights import write_fake_timm_vit
 from repo_scripts import redirect_caches
 
@@ -53,6 +54,8 @@ def _loader_overrides(cfg: Config, key: str, data_root: Path) -> dict:
     dataset = cfg[key]['dataset']
     if dataset.get('type') == 'ImageReportDataset':
         loader['dataset'] = dict(data_root=str(data_root))
+    elif dataset.get('type') == 'CTRateDataset':  # a fabricated CT-RATE tree
+        loader['dataset'] = write_fake_ct_rate_manifest(data_root.parent / 'ct_rate')
     else:  # the paper's MIMIC-CXR + BIMCV concatenation: the phantom manifest instead
         loader['dataset'] = dict(_delete_=True, type='ImageReportDataset',
                                  data_root=str(data_root), ann_file='manifest.jsonl',

@@ -52,8 +52,9 @@ class CTRateDataset(ImageReportDataset):
 
     def _parse_row(self, row: dict, where: str, classes: tuple) -> dict:
         info = super()._parse_row(row, where, classes)
-        findings = str(row.get('findings') or '').strip()
-        impression = str(row.get('impression') or '').strip()
+        # the sections stay out of the sample: ParseReport would read them before ``report``
+        findings = str(info.pop('findings', None) or '').strip()
+        impression = str(info.pop('impression', None) or '').strip()
         if self.text_field == 'findings':
             info['report'] = findings
         elif self.text_field == 'impression':

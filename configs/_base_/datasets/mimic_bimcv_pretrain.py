@@ -34,7 +34,7 @@ train_dataloader = dict(
         type='ConcatDataset',
         datasets=[
             dict(type='ImageReportDataset', data_root=mimic_root, ann_file='manifest.jsonl',
-                 split='train', on_empty_report='skip', pipeline=train_pipeline),
+                 split='train', on_empty_report='skip', with_labels=False, pipeline=train_pipeline),
             dict(type='ImageReportDataset', data_root=bimcv_root, ann_file='manifest.jsonl',
-                 split='train', on_empty_report='skip', pipeline=train_pipeline),
+                 split='train', on_empty_report='skip', with_labels=False, pipeline=train_pipeline),
         ]))

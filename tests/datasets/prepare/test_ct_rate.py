@@ -77,6 +77,9 @@ def test_dataset_text_field_labels_and_unique_reports(ct_rate, tmp_path):
     assert len(test) == 3 and test.metainfo['classes'] == CT_RATE_CLASSES
     info = test.get_data_info(0)
     assert info['report'] == f'Findings of {info["volume"]}.'
+    assert 'findings' not in info and 'impression' not in info  # ParseReport reads report
+    parsed = TRANSFORMS.build(dict(type='ParseReport'))(dict(info))
+    assert 'Impression' not in parsed['report']
     assert info['gt_label'] == [float(v) for v in volumes[info['volume']][2]]
     both = CTRateDataset(data_root=str(root), ann_file=str(tmp_path / 'manifest.jsonl'),
                          split='test', text_field='both')

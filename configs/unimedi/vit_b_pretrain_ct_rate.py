@@ -1,0 +1,10 @@
+# UniMedI ViT-B/16 + BioClinicalBERT pre-trained on CT-RATE alone (3D; findings as the
+# text, as CT-CLIP). 8 GPUs x 32 volumes:
+#   bash tools/dist_train.sh configs/unimedi/vit_b_pretrain_ct_rate.py 8 --amp
+_base_ = [
+    '../_base_/models/unimedi_vit_b.py',
+    '../_base_/datasets/ct_rate_pretrain.py',
+    '../_base_/schedules/pretrain_adamw_cosine.py',
+    '../_base_/default_runtime.py',
+]
+default_hooks = dict(checkpoint=dict(interval=5000, by_epoch=False, max_keep_ckpts=3))
