@@ -136,8 +136,8 @@ def demo_train_rate(batch_size: int, iters: int) -> float:
     from mmengine.config import Config
 
     import unimedi.models  # noqa: F401
-    from unimedi.registry import MODELS
     from tools.analysis.benchmark_pretrain import make_batch, train_step
+    from unimedi.registry import MODELS
 
     cfg = Config.fromfile(str(DEMO_CONFIG))
     cfg.model.data_preprocessor = dict(type='MedDataPreprocessor')  # inputs arrive as tensors
