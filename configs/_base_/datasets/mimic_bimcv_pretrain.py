@@ -1,6 +1,7 @@
 # MIMIC-CXR (2D, frontal) + BIMCV-COVID19+ (3D CT) image-report pairs. Manifests are
 # written by tools/data/prepare_mimic_cxr.py and tools/data/prepare_bimcv.py
 # (layouts: docs/paper_data.md).
+_base_ = ['./pretrain_loaders.py']
 mimic_root = 'data/mimic-cxr-jpg'
 bimcv_root = 'data/bimcv-covid19'
 
@@ -25,11 +26,6 @@ train_pipeline = [
     dict(type='PackMedInputs'),
 ]
 train_dataloader = dict(
-    batch_size=32,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
         type='ConcatDataset',
         datasets=[

@@ -2,7 +2,7 @@
 # CT-RATE (3D) instead of BIMCV-COVID19+: the public pair a user can download today. One
 # pipeline routes each sample by modality; a CT's load, header fix, window and resampling
 # run once (data/cache/ct-rate).
-_base_ = ['./ct_rate.py']
+_base_ = ['./pretrain_loaders.py', './ct_rate.py']
 mimic_root = 'data/mimic-cxr-jpg'
 train_pipeline = [
     dict(type='PerModality', pipelines={
@@ -15,11 +15,6 @@ train_pipeline = [
     dict(type='PackMedInputs'),
 ]
 train_dataloader = dict(
-    batch_size=32,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
         type='ConcatDataset',
         ignore_keys=['classes'],  # CT-RATE names its 18 labels, the MIMIC manifest none
