@@ -85,3 +85,9 @@ def test_export_tool_writes_a_folder_a_file_and_clear_errors(run, tmp_path, caps
     assert 'keeps no config' in capsys.readouterr().err
     with pytest.raises(FileNotFoundError, match='not a unimedi model folder|not found'):
         UnifiedViT.from_pretrained(str(tmp_path / 'nowhere'))
+
+
+def test_teacher_with_whole_model_is_an_error(run, tmp_path, capsys):
+    tool = load_script('tools/misc/export_encoder.py')
+    assert tool.main([run['checkpoint'], str(tmp_path / 'm'), '--whole-model', '--teacher']) == 2
+    assert '--teacher exports an encoder' in capsys.readouterr().err

@@ -140,3 +140,29 @@ def test_unified_vit_loads_its_pretrained_in_init_weights(timm_file):
         _unified(pretrained=dict(checkpoint=path, fromat='timm'))
     with pytest.raises(FileNotFoundError, match='never downloads'):
         load_encoder_checkpoint(_unified(), 'checkpoints/deit_base_patch16_224.safetensors')
+
+
+def test_original_repo_files_and_class_free_tables(tmp_path):
+    model = _timm_vit()
+    wrapped = tmp_path / 'mae_finetuned.pth'  # the DeiT / MAE repositories' layout
+    torch.save({'model': model.state_dict(), 'epoch': 3}, wrapped)
+    encoder = _unified()
+    load_encoder_checkpoint(encoder, str(wrapped), format='timm')
+    torch.testing.assert_close(encoder.cls_token, model.cls_token)
+    no_class_pos = _timm_vit(no_embed_class=True)
+    path = tmp_path / 'no_embed_class.safetensors'
+    save_file({k: v.contiguous() for k, v in no_class_pos.state_dict().items()}, str(path))
+    load_encoder_checkpoint(encoder, str(path), format='timm')
+    assert torch.count_nonzero(encoder.cls_pos) == 0  # no [CLS] position: none added
+
+
+def test_hugging_face_distilled_deit_is_refused_by_name():
+    state = {'deit.embeddings.cls_token': torch.zeros(1, 1, 64),
+             'deit.embeddings.distillation_token': torch.zeros(1, 1, 64),
+             'deit.embeddings.position_embeddings': torch.zeros(1, 6, 64),
+             'deit.embeddings.patch_embeddings.projection.weight': torch.zeros(64, 3, 16, 16)}
+    renamed = hf_to_timm(state)
+    assert 'dist_token' in renamed and 'patch_embed.proj.weight' in renamed
+    from unimedi.models.encoders.vit_weights import timm_to_unimedi
+    with pytest.raises(ValueError, match='distillation token'):
+        timm_to_unimedi(renamed, _unified(), 'deit-distilled')

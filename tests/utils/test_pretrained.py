@@ -32,3 +32,9 @@ def test_a_local_path_wins_and_a_missing_one_is_named(tmp_path, monkeypatch):
     assert resolve_pretrained_path('someone/tiny-bert') == 'someone/tiny-bert'
     with pytest.raises(FileNotFoundError, match='does not exist. unimedi never downloads'):
         resolve_pretrained_path(str(tmp_path / 'missing'))
+
+
+def test_a_missing_weights_file_is_not_taken_for_a_model_id(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match='does not exist. unimedi never downloads'):
+        resolve_pretrained_path('checkpoints/deit_base_patch16_224.safetensors')

@@ -67,6 +67,9 @@ def main(argv=None) -> int:
                 raise ValueError('--whole-model writes a folder; give a folder as OUT')
             return export_file(args.checkpoint, args.out, args.teacher)
         if args.whole_model:
+            if args.teacher:
+                raise ValueError('--teacher exports an encoder; a whole model keeps the student '
+                                 '(drop --teacher or --whole-model)')
             folder = export_model(args.checkpoint, args.out, args.config, args.metrics)
         else:
             folder = export_encoder(args.checkpoint, args.out, args.config, args.teacher,

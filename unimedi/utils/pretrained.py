@@ -9,6 +9,8 @@ import re
 PACKAGE_PREFIX = 'package:'
 #: ``organisation/name``: what a Hugging Face model id looks like
 HF_MODEL_ID = re.compile(r'^[A-Za-z0-9][\w.-]*/[\w.-]+$')
+#: names ending so are files, never model ids
+WEIGHT_SUFFIXES = ('.safetensors', '.pth', '.pt', '.bin', '.ckpt', '.json', '.npz')
 
 
 def hf_cache_snapshot(model_id: str) -> str | None:
@@ -56,11 +58,13 @@ def resolve_pretrained_path(name: str, what: str = 'pretrained model') -> str:
         path = str(module.get_model_path())
     else:
         path = osp.expanduser(name)
-    if not osp.exists(path) and HF_MODEL_ID.match(name):
+    if not osp.exists(path) and HF_MODEL_ID.match(name) and not name.endswith(WEIGHT_SUFFIXES):
         snapshot = hf_cache_snapshot(name)
         if snapshot is not None:
             return snapshot
-        cache = os.environ.get('HF_HUB_CACHE') or 'HF_HUB_CACHE unset: ~/.cache/huggingface/hub'
+        cache = os.environ.get('HF_HUB_CACHE') or (
+            osp.join(os.environ['HF_HOME'], 'hub') if os.environ.get('HF_HOME')
+            else '~/.cache/huggingface/hub')
         raise FileNotFoundError(
             f'{what}: {path!r} is not a local path, and no Hugging Face model {name!r} is in '
             f'the local hub cache ({cache}). unimedi never downloads weights: fetch it where '

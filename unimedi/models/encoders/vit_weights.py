@@ -43,6 +43,7 @@ UNSUPPORTED = {
     r'\.(q_norm|k_norm)\.': 'q/k normalisation',
     r'^norm_pre\.': 'a pre-norm (CLIP-style)',
     r'^attn_pool\.': 'attention pooling',
+    r'^patch_embed\.norm\.': 'a patch-embedding norm',
 }
 #: timm weights that are dropped: the classifier
 DROPPED = (r'^head\.', r'^head_drop\.')
@@ -94,8 +95,11 @@ _HF_BLOCK = {
     'mlp.fc2.': 'mlp.fc2.',
 }
 _QKV_NAMES = {'q': 'query', 'k': 'key', 'v': 'value'}
+#: heads of ViTFor* / DeiTFor* models, dropped
+_HF_DROPPED = ('pooler.', 'classifier.', 'distillation_classifier.', 'cls_classifier.')
 _HF_TOP = {
     'embeddings.cls_token': 'cls_token',
+    'embeddings.distillation_token': 'dist_token',  # refused by name (DeiT distilled)
     'embeddings.position_embeddings': 'pos_embed',
     'embeddings.patch_embeddings.projection.weight': 'patch_embed.proj.weight',
     'embeddings.patch_embeddings.projection.bias': 'patch_embed.proj.bias',
@@ -107,11 +111,12 @@ _HF_TOP = {
 def hf_to_timm(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Rename a Hugging Face ``ViTModel`` (or ``ViTFor*``, prefix ``vit.``) state dict to
     timm's ``VisionTransformer`` names; the pooler, classifier and mask token are dropped."""
-    if any(k.startswith('vit.') for k in state):
-        state = {k[len('vit.'):]: v for k, v in state.items() if k.startswith('vit.')}
+    for prefix in ('vit.', 'deit.'):  # ViTFor* / DeiTFor* heads around the encoder
+        if any(k.startswith(prefix) for k in state):
+            state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
     out, qkv = {}, {}
     for key, value in state.items():
-        if key.startswith(('pooler.', 'classifier.')) or key == 'embeddings.mask_token':
+        if key.startswith(_HF_DROPPED) or key == 'embeddings.mask_token':
             continue
         if key in _HF_TOP:
             out[_HF_TOP[key]] = value
@@ -234,8 +239,9 @@ def timm_to_unimedi(state: dict[str, torch.Tensor], encoder: nn.Module, source: 
     cls_pos, table, old_grid = _split_pos_embed(state['pos_embed'], source)
     if cls_pos is not None:
         out['cls_pos'] = cls_pos
-    else:
-        notes.append('pos_embed has no [CLS] position: cls_pos keeps its initialisation')
+    else:  # the class token was trained without a position: none is the same as zero
+        out['cls_pos'] = torch.zeros_like(state['cls_token'])
+        notes.append('pos_embed has no [CLS] position: cls_pos set to zero')
     weight, bias = state['patch_embed.proj.weight'], state.get('patch_embed.proj.bias')
     for modality, tokenizer in encoder.tokenizers.items():
         prefix = f'tokenizers.{modality}.'
@@ -306,4 +312,7 @@ def read_weights(path: str, fmt: str = 'auto') -> tuple[dict[str, torch.Tensor],
         state = read_hf_folder(path)
     else:
         state = load_state_dict_file(path)
+    for wrapper in ('model', 'module'):  # the original DeiT / MAE .pth: {'model': {...}, ...}
+        if isinstance(state.get(wrapper), dict) and 'patch_embed.proj.weight' not in state:
+            state = state[wrapper]
     return state, detect_format(state) if fmt == 'auto' else fmt
