@@ -97,6 +97,26 @@ def test_a_corrupt_entry_is_rebuilt_with_a_warning(tmp_path, capsys):
     assert 'unreadable cache entry' in printed and path in printed and 'WARNING' in printed
     again = cache(_sample(tmp_path / 'x.png', value=7.0))  # the rewritten entry is read
     assert _CountingScale.calls == 1 and float(again['img'].max()) == 2.0
+    with open(path, 'rb') as f:  # a truncated entry (an interrupted copy) too
+        data = f.read()
+    with open(path, 'wb') as f:
+        f.write(data[:len(data) // 2])
+    cache(_sample(tmp_path / 'x.png'))
+    assert _CountingScale.calls == 2
+
+
+def test_sample_fields_the_transforms_read_are_part_of_the_key(tmp_path):
+    from unimedi.datasets.transforms import OverrideHeader
+
+    cache = CachedTransforms([OverrideHeader()], cache_dir=str(tmp_path))
+    plain = cache.entry_path(_sample(tmp_path / 'v.nii.gz'))
+    spaced = cache.entry_path(dict(_sample(tmp_path / 'v.nii.gz'), override_spacing=[2, 1, 1]))
+    masked = cache.entry_path(dict(_sample(tmp_path / 'v.nii.gz'), seg_map_path='m.nii.gz'))
+    assert len({plain, spaced, masked}) == 3
+    # the key is stable across processes: every transform has a fixed repr
+    again = CachedTransforms([OverrideHeader()], cache_dir=str(tmp_path))
+    assert again.entry_path(_sample(tmp_path / 'v.nii.gz')) == plain
+    assert 'object at 0x' not in repr(cache.transforms)
 
 
 def test_memory_mode_keeps_entries_in_the_process(tmp_path):

@@ -8,6 +8,7 @@ import logging
 import os
 import os.path as osp
 import uuid
+import zipfile
 from collections import OrderedDict
 
 import numpy as np
@@ -17,6 +18,8 @@ from mmengine.logging import print_log
 
 from unimedi.registry import TRANSFORMS
 
+#: sample fields besides ``img_path`` that the cached transforms read, so part of the key
+KEY_FIELDS = ('modality', 'seg_map_path', 'override_spacing', 'override_rescale')
 _ARRAY = '__array__'
 _TUPLE = '__tuple__'
 
@@ -65,7 +68,8 @@ class CachedTransforms(BaseTransform):
     windowing, resizing): put those transforms inside, and the random ones (crops, flips)
     after it. A sample's entry is keyed by its ``img_path`` (with the file's size and
     modification time, so an edited file is recomputed) and by the transforms' ``repr``
-    (another preprocessing gets other entries). Entries are ``.npz`` files (arrays, read
+    (another preprocessing gets other entries; the sample's ``modality``, ``seg_map_path``
+    and ``override_*`` values count too). Entries are ``.npz`` files (arrays, read
     with ``allow_pickle=False``) holding the keys the transforms added or changed; they
     are written atomically, so concurrent workers never read a partial file. An entry that
     cannot be read (a truncated or foreign file) is recomputed and rewritten, with a warning
@@ -111,7 +115,9 @@ class CachedTransforms(BaseTransform):
         if osp.exists(str(path)):
             stat = os.stat(str(path))
             stamp = f'{stat.st_size}:{stat.st_mtime_ns}'
-        digest = hashlib.sha1(f'{path}|{stamp}|{self._signature}'.encode()).hexdigest()
+        fields = json.dumps({k: results[k] for k in KEY_FIELDS if results.get(k) is not None},
+                            sort_keys=True, default=str)
+        digest = hashlib.sha1(f'{path}|{stamp}|{fields}|{self._signature}'.encode()).hexdigest()
         return osp.join(self.cache_dir or '<memory>', digest[:2], f'{digest}.npz')
 
     def _write(self, path: str, changed: dict, removed: list) -> None:
@@ -154,7 +160,7 @@ class CachedTransforms(BaseTransform):
         if osp.isfile(path):
             try:
                 return self._read(path)
-            except (OSError, ValueError, KeyError, EOFError) as error:
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
                 print_log(f'{path}: unreadable cache entry of {results["img_path"]} ({error}); '
                           'recomputing it', logger='current', level=logging.WARNING)
         entry = self._compute(results)

@@ -149,3 +149,6 @@ class OverrideHeader(BaseTransform):
             results['img'] = (np.asarray(results['img'], np.float32) * slope
                               + intercept).astype(np.float32)
         return results
+
+    def __repr__(self) -> str:  # stable: CachedTransforms keys its entries by it
+        return f'{self.__class__.__name__}()'

@@ -36,6 +36,9 @@ class KeepOriginalMask(BaseTransform):
             results['ori_gt_seg'] = np.array(results['gt_seg'], copy=True)
         return results
 
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}()'
+
 
 @TRANSFORMS.register_module()
 class PackSegInputs2D(BaseTransform):
