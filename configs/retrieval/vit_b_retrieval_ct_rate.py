@@ -9,6 +9,7 @@ test_dataloader = dict(
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(type='CTRateDataset', data_root={{_base_.data_root}}, split='test',
                  text_field={{_base_.ct_rate_text}}, unique_reports=True, with_labels=False,
+                 on_empty_report='skip',
                  pipeline={{_base_.ct_rate_test_pipeline}}))
 test_evaluator = [
     dict(type='RetrievalRecall', ks=(1, 5, 10, 50), modality='3d', prefix='retrieval_3d'),

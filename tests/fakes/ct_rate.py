@@ -1,6 +1,6 @@
 """A fabricated CT-RATE tree (tiny volumes) in the published layout, both header versions.
 
-v1 volumes (``dataset/{train,valid}``) have a blank header (identity affine) and stored
+v1 volumes (``dataset/{train,valid}``) have a blank header (no sform / qform) and stored
 values ``HU + 1024`` (``RescaleIntercept`` -1024 in the metadata); v2 volumes
 (``dataset/{train,valid}_fixed``) have the spacing in their header and HU values.
 """
@@ -67,8 +67,8 @@ def write_fake_ct_rate(root: Path) -> dict:
                         if fixed:
                             affine = np.diag([*XY_SPACING[::-1], Z_SPACING, 1.0])
                             data = hu
-                        else:  # blank header, stored values
-                            affine, data = np.eye(4), (hu + 1024).astype(np.int16)
+                        else:  # a blank header (no sform / qform), stored values
+                            affine, data = None, (hu + 1024).astype(np.int16)
                         nib.save(nib.Nifti1Image(data, affine), str(target / f'{name}.nii.gz'))
                 findings = '' if name == EMPTY_REPORT else f'Findings of {name}.'
                 impression = '' if name == EMPTY_REPORT else f'Impression of {patient}.'

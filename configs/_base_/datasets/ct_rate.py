@@ -30,13 +30,13 @@ ct_rate_preprocess = dict(type='CachedTransforms', cache_dir='data/cache/ct-rate
 ct_rate_train_pipeline = [
     ct_rate_preprocess,
     dict(type='MedRandomCrop', size=(32, 128, 128)),
-    dict(type='ParseReport'),
+    dict(type='ParseReport', allow_empty=True),  # a row may have no findings
     dict(type='PackMedInputs'),
 ]
 ct_rate_test_pipeline = [
     ct_rate_preprocess,
     dict(type='CenterCropOrPad', size=(32, 128, 128)),
-    dict(type='ParseReport'),
+    dict(type='ParseReport', allow_empty=True),  # a row may have no findings
     dict(type='PackMedInputs'),
 ]
 # CT-CLIP trains on the findings alone; 'impression' or 'both' are the alternatives

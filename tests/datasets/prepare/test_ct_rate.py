@@ -52,7 +52,8 @@ def test_v1_volumes_load_with_the_metadata_spacing_and_hu(ct_rate):
     assert out['spacing'] == (Z_SPACING, XY_SPACING[0], XY_SPACING[1])
     np.testing.assert_allclose(np.linalg.norm(out['affine'][:3, :3], axis=0), out['spacing'])
     hu_xyz = volumes['train_1_a_2'][1]
-    np.testing.assert_allclose(out['img'][0], hu_xyz.transpose(2, 1, 0))  # (D, H, W) of RAS
+    # a blank header gets nibabel's fallback orientation, LAS: x (W) is mirrored in RAS
+    np.testing.assert_allclose(out['img'][0], hu_xyz.transpose(2, 1, 0)[:, :, ::-1])
 
 
 def test_v2_fixed_volumes_are_read_as_they_are(ct_rate):
@@ -90,6 +91,21 @@ def test_dataset_text_field_labels_and_unique_reports(ct_rate, tmp_path):
     assert len(unique) == 2  # valid_1_a_2 repeats the findings of valid_1_a_1
     with pytest.raises(ValueError, match='text_field'):
         CTRateDataset(data_root=str(root), ann_file='m.jsonl', text_field='report')
+
+
+def test_tables_under_dataset_and_repeated_names(ct_rate, tmp_path):
+    import shutil
+    root, _ = ct_rate
+    moved = tmp_path / 'hf_layout'  # the Hugging Face repository keeps the tables in dataset/
+    shutil.copytree(root / 'dataset', moved / 'dataset')
+    for folder in ('radiology_text_reports', 'multi_abnormality_labels', 'metadata'):
+        shutil.copytree(root / folder, moved / 'dataset' / folder)
+    reports = moved / 'dataset' / 'radiology_text_reports' / 'train_reports.csv'
+    lines = reports.read_text().splitlines()
+    reports.write_text('\n'.join(lines + [lines[1]]) + '\n')  # a repeated VolumeName
+    rows, summary = build_ct_rate_rows(str(moved))
+    assert len(rows) == 11
+    assert summary.skipped['repeated VolumeName in train_reports.csv (first row kept)'] == 1
 
 
 def test_prepare_tool_writes_the_manifest(ct_rate, tmp_path, capsys):

@@ -6,7 +6,8 @@ The layout as published (v1 and the header-fixed v2 ``*_fixed`` trees)::
     root/
       dataset/{train,valid}[_fixed]/<split>_<pid>/<split>_<pid>_<scan>/
           <split>_<pid>_<scan>_<recon>.nii.gz
-      radiology_text_reports/{train,validation}_reports.csv
+      radiology_text_reports/{train,validation}_reports.csv   (these four folders may also
+                                                              sit under dataset/)
           VolumeName, ClinicalInformation_EN, Technique_EN, Findings_EN, Impressions_EN
       multi_abnormality_labels/{train,valid}_predicted_labels.csv
           VolumeName + the 18 abnormalities (inferred from the reports by a text
@@ -67,12 +68,18 @@ def find_volumes(root: str, split: str, fixed: bool) -> dict[str, str]:
     return found
 
 
-def _table_rows(path: str, required: Sequence[str]) -> dict[str, tuple[int, dict]]:
+def _table_rows(path: str, required: Sequence[str],
+                summary: PrepareSummary | None = None) -> dict[str, tuple[int, dict]]:
+    """``volume key -> (line, row)``; a repeated name keeps its first row (counted)."""
     require_annotation(path)
     rows = {}
     for number, row in read_table(path, required, delimiter=','):
         key = volume_key(row['VolumeName'])
-        if key:
+        if key in rows:
+            if summary is not None:
+                summary.skip(f'repeated VolumeName in {osp.basename(path)} (first row kept)',
+                             f'{key} (line {number})')
+        elif key:
             rows[key] = (number, row)
     return rows
 
@@ -95,6 +102,14 @@ def _xy_spacing(value, where: str) -> list[float]:
     if len(spacing) != 2 or min(spacing) <= 0:
         raise ValueError(f'{where}: XYSpacing must be two positive numbers, got {value!r}')
     return spacing
+
+
+def find_table(root: str, *parts: str) -> str:
+    """``root/parts``, or ``root/dataset/parts`` where the download keeps the tables there
+    (as the Hugging Face repository does); the first when neither exists."""
+    direct = osp.join(root, *parts)
+    nested = osp.join(root, 'dataset', *parts)
+    return nested if not osp.exists(direct) and osp.exists(nested) else direct
 
 
 def read_exclusions(path: str) -> set[str]:
@@ -136,15 +151,15 @@ def build_ct_rate_rows(root: str, fixed: bool = False, val_fraction: float = 0.0
     summary.notes['labels'] = 'predicted from the reports by a text classifier'
     rows = []
     for official, (_, table_infix, label_infix) in OFFICIAL.items():
-        reports = _table_rows(osp.join(root, 'radiology_text_reports',
-                                       f'{table_infix}_reports.csv'), REPORT_COLUMNS)
-        labels = _table_rows(osp.join(root, 'multi_abnormality_labels',
-                                      f'{label_infix}_predicted_labels.csv'),
+        reports = _table_rows(find_table(root, 'radiology_text_reports',
+                                         f'{table_infix}_reports.csv'), REPORT_COLUMNS, summary)
+        labels = _table_rows(find_table(root, 'multi_abnormality_labels',
+                                        f'{label_infix}_predicted_labels.csv'),
                              ('VolumeName', ) + CT_RATE_CLASSES)
         metadata = {} if fixed else _table_rows(
-            osp.join(root, 'metadata', f'{table_infix}_metadata.csv'),
+            find_table(root, 'metadata', f'{table_infix}_metadata.csv'),
             ('VolumeName', 'XYSpacing', 'ZSpacing', 'RescaleSlope', 'RescaleIntercept'))
-        excluded = read_exclusions(osp.join(root, 'metadata', f'no_chest_{label_infix}.txt')) \
+        excluded = read_exclusions(find_table(root, 'metadata', f'no_chest_{label_infix}.txt')) \
             if drop_no_chest else set()
         volumes = find_volumes(root, official, fixed) if check_files else {}
         for key, (_, row) in reports.items():
