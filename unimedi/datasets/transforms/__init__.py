@@ -1,6 +1,6 @@
 from .cache import CachedTransforms
 from .formatting import PackMedInputs, to_plain_tensor
-from .intensity import HU_WINDOW_PRESETS, HUWindow
+from .intensity import HU_WINDOW_PRESETS, HUWindow, MonaiIntensity
 from .label_crop import RandomCropByLabel
 from .labels import RemapLabels
 from .loading import LoadMedicalImage, LoadMedicalMask, OverrideHeader
@@ -14,5 +14,5 @@ __all__ = [
     'MedResize', 'CenterCropOrPad', 'MedRandomCrop', 'MedRandomFlip', 'crop_or_pad', 'ParseReport',
     'PackMedInputs', 'to_plain_tensor', 'PerModality', 'RemapLabels', 'RandomCropByLabel',
     'KeepOriginalMask', 'PackSegInputs2D', 'CachedTransforms', 'MultiSample',
-    'OverrideHeader'
+    'OverrideHeader', 'MonaiIntensity'
 ]

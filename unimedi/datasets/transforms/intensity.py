@@ -1,10 +1,13 @@
-"""Intensity transforms: CT windowing with named presets."""
+"""Intensity transforms: CT windowing with named presets, and MONAI's intensity augmentations."""
 from __future__ import annotations
 
 from typing import Sequence
 
+import monai.transforms
 import numpy as np
 from mmcv.transforms import BaseTransform
+from monai.transforms import InvertibleTransform, MapTransform, Randomizable
+from monai.utils import convert_to_numpy
 
 from unimedi.registry import TRANSFORMS
 
@@ -71,3 +74,57 @@ class HUWindow(BaseTransform):
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(windows={self.windows}, out_range={self.out_range})'
+
+
+@TRANSFORMS.register_module()
+class MonaiIntensity(BaseTransform):
+    """Apply one of MONAI's array intensity transforms to ``img``, in 2D or 3D.
+
+    Any transform of ``monai.transforms`` that changes values, not geometry
+    (``RandScaleIntensity``, ``RandShiftIntensity``, ``RandAdjustContrast``,
+    ``RandGaussianNoise``, ``RandBiasField``, ...), given by name and arguments. Spatial
+    transforms (MONAI's invertible ones) are refused: they would leave ``gt_seg``,
+    ``affine`` and ``lesion_slices`` behind; use the ``Med*`` spatial transforms.
+
+    A random transform is re-seeded from NumPy's global generator on every call, so that
+    the draws follow the run's seed and differ between dataloader workers (MONAI's own
+    generator is copied unchanged into every forked worker).
+
+    Required keys: ``img`` ``(C, H, W)`` or ``(C, D, H, W)``. Modified keys: ``img``
+    (same shape and dtype).
+
+    Args:
+        transform: ``dict(type=NAME, **kwargs)`` naming a class of ``monai.transforms``.
+    """
+
+    def __init__(self, transform: dict):
+        if not isinstance(transform, dict) or 'type' not in transform:
+            raise TypeError(f'transform must be dict(type=NAME, ...), got {transform!r}')
+        kwargs = dict(transform)
+        name = kwargs.pop('type')
+        cls = getattr(monai.transforms, name, None)
+        if not isinstance(cls, type):
+            raise ValueError(f'monai.transforms has no transform {name!r}')
+        if issubclass(cls, MapTransform):
+            raise ValueError(f'{name} is a dictionary transform; give the array form '
+                             f'{name[:-1]!r}')
+        if issubclass(cls, InvertibleTransform):
+            raise ValueError(f'{name} is a spatial transform; MonaiIntensity takes intensity '
+                             f'transforms only (use MedRandomCrop, MedRandomFlip, MedResize)')
+        self.name, self.kwargs = name, kwargs
+        self.transform_ = cls(**kwargs)
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        if isinstance(self.transform_, Randomizable):
+            self.transform_.set_random_state(seed=int(np.random.randint(0, 2**31 - 1)))
+        out = convert_to_numpy(self.transform_(img), dtype=img.dtype)
+        if out.shape != img.shape:
+            raise ValueError(f'{results.get("img_path")}: {self.name} changed the image shape '
+                             f'{img.shape} -> {out.shape}')
+        results['img'] = out
+        return results
+
+    def __repr__(self) -> str:
+        args = ', '.join(f'{k}={v!r}' for k, v in self.kwargs.items())
+        return f'{self.__class__.__name__}({self.name}({args}))'
