@@ -146,6 +146,7 @@ BUILD_CONFIGS = {
                                              cache_dir=str(ctx['tiny_root'].parent / 'cache')),
         'OverrideHeader': dict(),
         'MultiSample': dict(num_samples=2, transforms=[dict(type='MedRandomCrop', size=8)]),
+        'MonaiIntensity': dict(transform=dict(type='RandScaleIntensity', factors=0.1, prob=1.0)),
     },
     'MODELS': {
         'MedDataPreprocessor': dict(),
