@@ -169,6 +169,10 @@ def test_config_trains_two_iterations(rel_path, phantom_root, tmp_path):
                  if 'monitor/student_2d_rank' in row]
         assert steps == [0, 1, 2], f'{rel_path}: monitor steps {steps}'
 
+    # the frozen teacher and text tower never reach the optimiser, so nothing warns about them
+    log = next(work_dir.glob('*/*.log')).read_text()
+    assert 'requires_grad=False' not in log, f'{rel_path}: frozen parameters in the log'
+
     checkpoint_path = work_dir / 'iter_2.pth'
     assert checkpoint_path.is_file(), sorted(p.name for p in work_dir.iterdir())
     checkpoint = torch.load(checkpoint_path, weights_only=True)

@@ -1,6 +1,9 @@
 """NoWeightDecayOptimWrapperConstructor: the encoder's no_weight_decay() names get no decay."""
+import logging
+
 import pytest
 import torch
+from mmengine.logging import MMLogger
 from torch import nn
 
 from unimedi.engine.optimizers import NoWeightDecayOptimWrapperConstructor, no_weight_decay_names
@@ -67,3 +70,30 @@ def test_a_configured_key_wins_over_the_encoder_name():
         model, dict(custom_keys={'encoder.cls_token': dict(decay_mult=1.0, lr_mult=0.1)}))
     assert groups['encoder.cls_token'] == (pytest.approx(LR * 0.1), pytest.approx(WD))
     assert groups['encoder.cls_pos'] == (pytest.approx(LR), 0.0)
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def test_frozen_submodules_never_reach_the_optimiser():
+    model = _Model()
+    model.teacher = nn.Sequential(nn.Linear(32, 32), nn.LayerNorm(32)).requires_grad_(False)
+    model.text_proj.bias.requires_grad_(False)  # one frozen parameter in a trained module
+    logger, records = MMLogger.get_current_instance(), _Records()
+    logger.addHandler(records)
+    try:
+        wrapper = NoWeightDecayOptimWrapperConstructor(OPTIM, dict(norm_decay_mult=0.0))(model)
+    finally:
+        logger.removeHandler(records)
+    optimised = {id(p) for group in wrapper.optimizer.param_groups for p in group['params']}
+    assert not any(id(p) in optimised for p in model.teacher.parameters())
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    assert all(id(p) in optimised for p in trainable)
+    assert not [m for m in records.messages if 'requires_grad' in m]
+    assert '5 frozen parameter tensors (1,128 values) are not optimised' in records.messages

@@ -2,7 +2,8 @@
 # with patience 10 is in configs/_base_/cls_runtime.py). The encoder is frozen by the
 # config using this schedule (model.frozen=True): only the head is optimised.
 max_epochs = 50
-optim_wrapper = dict(type='OptimWrapper',
+# The constructor keeps the frozen encoder out of the optimiser (and out of the log).
+optim_wrapper = dict(type='OptimWrapper', constructor='NoWeightDecayOptimWrapperConstructor',
                      optimizer=dict(type='AdamW', lr=5e-4, betas=(0.9, 0.999),
                                     weight_decay=1e-6))
 param_scheduler = []

@@ -8,6 +8,8 @@ max_iters = 20000
 warmup_iters = 1000
 optim_wrapper = dict(
     type='OptimWrapper',
+    # keeps the frozen encoder out of the optimiser (and out of the log)
+    constructor='NoWeightDecayOptimWrapperConstructor',
     optimizer=dict(type='AdamW', lr=5e-4, betas=(0.9, 0.999), weight_decay=0.01))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=warmup_iters),

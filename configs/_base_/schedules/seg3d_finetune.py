@@ -3,4 +3,7 @@
 # encoder learning at 0.1x the decoder's rate (mmengine's custom_keys). A config that
 # changes max_iters re-assigns train_cfg and param_scheduler.
 _base_ = ['./seg3d_frozen.py']
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))
+# MMEngine's own constructor: nothing is frozen here, and the encoder's no-decay keys would
+# take precedence over 'backbone' (the longer key wins) and drop its lr_mult.
+optim_wrapper = dict(constructor='DefaultOptimWrapperConstructor',
+                     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))

@@ -7,6 +7,8 @@ val_interval = 200
 warmup_iters = 50
 optim_wrapper = dict(
     type='OptimWrapper',
+    # keeps the frozen encoder out of the optimiser (and out of the log)
+    constructor='NoWeightDecayOptimWrapperConstructor',
     optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=1e-5),
     clip_grad=dict(max_norm=5.0))
 param_scheduler = [

@@ -1,6 +1,9 @@
 """Weight-decay exclusions read from the modules themselves (timm's ``no_weight_decay``)."""
 from __future__ import annotations
 
+import logging
+
+from mmengine.logging import MMLogger
 from mmengine.optim import DefaultOptimWrapperConstructor
 from torch import nn
 
@@ -28,7 +31,16 @@ class NoWeightDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
 
     The names become ``paramwise_cfg.custom_keys`` entries (a key already in the config wins),
     so a new no-decay parameter of the encoder needs no edit of the schedule config.
+
+    Frozen parameters (the EMA teacher, a locked text tower, a frozen encoder under a
+    linear probe, DINO's fixed weight-norm gain) never reach the optimiser. Instead of
+    MMEngine's warning per frozen parameter, one line counts them.
     """
+
+    def add_params(self, params: list, module: nn.Module, prefix: str = '', **kwargs) -> None:
+        if not any(param.requires_grad for param in module.parameters()):
+            return
+        super().add_params(params, module, prefix, **kwargs)
 
     def __call__(self, model: nn.Module):
         configured = self.paramwise_cfg
@@ -36,7 +48,23 @@ class NoWeightDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         for name in no_weight_decay_names(model):
             custom_keys.setdefault(name, dict(decay_mult=0.0))
         self.paramwise_cfg = dict(configured, custom_keys=custom_keys)
+        logger = MMLogger.get_current_instance()
+        notices = _DropFrozenNotices()
+        logger.addFilter(notices)
         try:
-            return super().__call__(model)
+            wrapper = super().__call__(model)
         finally:
+            logger.removeFilter(notices)
             self.paramwise_cfg = configured
+        frozen = [p for p in model.parameters() if not p.requires_grad]
+        if frozen:
+            logger.info(f'{len(frozen)} frozen parameter tensors '
+                        f'({sum(p.numel() for p in frozen):,} values) are not optimised')
+        return wrapper
+
+
+class _DropFrozenNotices(logging.Filter):
+    """Drops MMEngine's "... is skipped since its requires_grad=False" warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return 'requires_grad=False' not in record.getMessage()
