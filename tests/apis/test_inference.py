@@ -319,3 +319,68 @@ def test_list_image_files(tmp_path, shared_data):
     assert list_image_files(root, recursive=False) == [str(root / 'a.png')]
     with pytest.raises(FileNotFoundError, match='not a folder'):
         list_image_files(root / 'a.png')
+
+
+# explanations ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope='module')
+def explained(inferencer, images):
+    return inferencer.explain(images, batch_size=4, progress=False)
+
+
+def test_explain_maps_have_the_input_shapes(inferencer, explained, images):
+    assert [e.path for e in explained] == images
+    assert [e.modality for e in explained] == ['2d', '2d', '3d', '2d', '3d', '2d']
+    for explanation in explained:
+        # the map covers the model's input; the token attention is a distribution
+        assert explanation.attention_map.shape == explanation.image.shape
+        assert explanation.attention.ndim == explanation.image.ndim
+        assert explanation.attention.sum() == pytest.approx(1.0, abs=1e-4)
+        assert 0.0 <= explanation.attention_map.min() <= explanation.attention_map.max() <= 1.0
+        assert explanation.student_mask.shape == explanation.attention.shape
+        assert explanation.mask_map().shape == explanation.image.shape
+    for explanation in (explained[2], explained[4]):  # NIfTI CT and DICOM series
+        depth = explanation.image.shape[0]
+        assert explanation.slice_scores.shape == (depth,)
+        k = inferencer.model.slice_selector.num_slices(depth)
+        chosen = explanation.selected_slices
+        assert chosen.shape == (k,) and (np.diff(chosen) > 0).all()
+        # the chosen slices are the top-scoring ones
+        assert explanation.slice_scores[chosen].min() >= np.delete(
+            explanation.slice_scores, chosen).max() - 1e-7
+    for explanation in (explained[0], explained[1]):
+        assert explanation.slice_scores is None and explanation.selected_slices is None
+    np.testing.assert_array_equal(explained[0].attention, explained[5].attention)
+
+
+def test_explain_equals_the_training_selection(inferencer, images):
+    """The chosen slices are the selector's output on the teacher's attention, and the
+    mask the student's, for the same preprocessed volume."""
+    from mmengine.dataset import pseudo_collate
+
+    model = inferencer.model
+    packed = inferencer._load(0, images[2], None)
+    data = model.data_preprocessor(pseudo_collate([packed]), False)
+    volume = data['inputs']['3d']
+    teacher = model.teacher_pass(volume, '3d')
+    selected = model.slice_selector(teacher['cls_attention'], teacher['grid'], volume.shape[2])
+    explanation = inferencer.explain([images[2]], progress=False)[0]
+    np.testing.assert_array_equal(explanation.selected_slices, selected[0].numpy())
+    np.testing.assert_array_equal(explanation.student_mask.reshape(-1),
+                                  model.token_masker(teacher['cls_attention'])[0].numpy())
+    np.testing.assert_allclose(explanation.image, volume[0, 0].numpy())
+
+
+def test_explain_skips_unreadable_files_and_needs_a_teacher(inferencer, workdir, tmp_path):
+    broken = tmp_path / 'broken.png'
+    broken.write_bytes(b'not a png')
+    explained = inferencer.explain([str(broken), str(workdir / 'xray.png')], on_error='skip',
+                                   progress=False)
+    assert [e.path for e in explained] == [str(workdir / 'xray.png')]
+    with pytest.raises(MedicalImageError, match='broken.png'):
+        inferencer.explain([str(broken)], progress=False)
+    encoder_only = copy.copy(inferencer)
+    encoder_only.model = nn.Module()
+    with pytest.raises(TypeError, match='teacher_pass'):
+        encoder_only.explain([str(workdir / 'xray.png')])

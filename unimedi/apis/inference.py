@@ -25,6 +25,7 @@ from torch import nn
 
 from unimedi.io.readers import MedicalImageError
 from unimedi.structures import check_modality
+from .explanation import Explanation, explain_inputs
 from .model_loading import init_model
 
 # Transforms of a test pipeline that need annotations; inference on bare images drops them.
@@ -250,6 +251,40 @@ class UniMedIInferencer:
         embeds = F.normalize(embeds.float(), dim=-1).cpu()
         return dict(zip(indices, embeds))
 
+    def _loaded_groups(self, paths, modality, batch_size, on_error, progress,
+                       skipped: list) -> Iterable[list]:
+        """Load ``paths`` through the test pipeline and yield batches of one modality and
+        shape, ``[(input index, packed sample), ...]`` of at most ``batch_size``; unreadable
+        inputs raise or (``on_error='skip'``) are logged and appended to ``skipped``."""
+        paths = _as_paths(paths)
+        _check_positive(batch_size, 'batch_size')
+        if on_error not in ON_ERROR:
+            raise ValueError(f'on_error must be one of {ON_ERROR}, got {on_error!r}')
+        check_modality(modality, optional=True)
+        in_hu: list[str] = []
+        groups: dict[tuple, list] = {}
+        for index, path in _progress(enumerate(paths), len(paths), 'images', progress):
+            try:
+                packed = self._load(index, path, modality)
+            except MedicalImageError as exc:
+                if on_error == 'raise':
+                    raise
+                skipped.append(SkippedImage(index, path, exc.problem))
+                _warn(f'skipped {exc}')
+                continue
+            sample = packed['data_samples']
+            if sample.metainfo.get('img_unit') == 'HU':
+                in_hu.append(path)
+            key = (sample.modality, tuple(packed['inputs'].shape))
+            groups.setdefault(key, []).append((index, packed))
+            if len(groups[key]) == batch_size:
+                yield groups.pop(key)
+        yield from groups.values()
+        if in_hu:
+            _warn(f'{len(in_hu)} image(s) reach the model in Hounsfield units, not windowed by '
+                  f'the test pipeline (e.g. {in_hu[0]}); a single-file CT DICOM is read as a 2D '
+                  'image, and this pipeline has no HUWindow for its modality')
+
     def encode_images(self, paths: Sequence[str | os.PathLike], *, modality: str | None = None,
                       batch_size: int = 8, on_error: str = 'raise',
                       progress: bool = True) -> ImageEmbeddings:
@@ -271,38 +306,13 @@ class UniMedIInferencer:
             :class:`ImageEmbeddings`.
         """
         paths = _as_paths(paths)
-        _check_positive(batch_size, 'batch_size')
-        if on_error not in ON_ERROR:
-            raise ValueError(f'on_error must be one of {ON_ERROR}, got {on_error!r}')
-        check_modality(modality, optional=True)
         rows: dict[int, torch.Tensor] = {}
         modalities: dict[int, str] = {}
         skipped: list[SkippedImage] = []
-        in_hu: list[str] = []
-        groups: dict[tuple, list] = {}
-        for index, path in _progress(enumerate(paths), len(paths), 'images', progress):
-            try:
-                packed = self._load(index, path, modality)
-            except MedicalImageError as exc:
-                if on_error == 'raise':
-                    raise
-                skipped.append(SkippedImage(index, path, exc.problem))
-                _warn(f'skipped {exc}')
-                continue
-            sample = packed['data_samples']
-            modalities[index] = sample.modality
-            if sample.metainfo.get('img_unit') == 'HU':
-                in_hu.append(path)
-            key = (sample.modality, tuple(packed['inputs'].shape))
-            groups.setdefault(key, []).append((index, packed))
-            if len(groups[key]) == batch_size:
-                rows.update(self._embed_group(groups.pop(key)))
-        for group in groups.values():
+        for group in self._loaded_groups(paths, modality, batch_size, on_error, progress,
+                                         skipped):
+            modalities.update((i, p['data_samples'].modality) for i, p in group)
             rows.update(self._embed_group(group))
-        if in_hu:
-            _warn(f'{len(in_hu)} image(s) reach the model in Hounsfield units, not windowed by '
-                  f'the test pipeline (e.g. {in_hu[0]}); a single-file CT DICOM is read as a 2D '
-                  'image, and this pipeline has no HUWindow for its modality')
         order = sorted(rows)
         embeddings = torch.stack([rows[i] for i in order]) if order else \
             torch.empty(0, self.embed_dim)
@@ -319,6 +329,45 @@ class UniMedIInferencer:
         """
         return self.encode_images(paths, modality=modality, batch_size=batch_size,
                                   on_error='raise', progress=progress).embeddings
+
+    # ------------------------------------------------------------------ explanations
+    @torch.no_grad()
+    def explain(self, paths: Sequence[str | os.PathLike], *, modality: str | None = None,
+                batch_size: int = 8, on_error: str = 'raise',
+                progress: bool = True) -> list[Explanation]:
+        """Where the model looks in each image: the EMA teacher's [CLS] attention, the
+        student's token mask and, for CTs, the slice scores and the chosen slices.
+
+        Args:
+            paths: PNG/JPEG, DICOM files, NIfTI files and DICOM series folders, mixed.
+            modality, batch_size, on_error, progress: as in :meth:`encode_images`
+                (skipped inputs are logged and left out).
+
+        Returns:
+            one :class:`~unimedi.apis.explanation.Explanation` per image read, in input
+            order, with its ``path``: 2D ``attention_map`` ``(H, W)``; 3D
+            ``attention_map`` ``(D, H, W)``, ``slice_scores`` ``(D,)`` and
+            ``selected_slices`` ``(k,)`` on the model's input grid.
+
+        Raises:
+            TypeError: the model has no EMA teacher (``teacher_pass``), e.g. an encoder.
+        """
+        if not hasattr(self.model, 'teacher_pass'):
+            raise TypeError(f'{type(self.model).__name__} has no teacher_pass: explanations '
+                            'need the whole UniMedI model with its EMA teacher')
+        paths = _as_paths(paths)
+        rows: dict[int, Explanation] = {}
+        for group in self._loaded_groups(paths, modality, batch_size, on_error, progress, []):
+            data = dict(inputs=[p['inputs'] for _, p in group],
+                        data_samples=[p['data_samples'] for _, p in group])
+            group_modality = data['data_samples'][0].modality
+            data = self.model.data_preprocessor(data, training=False)
+            for (index, _), explanation in zip(
+                    group, explain_inputs(self.model, data['inputs'][group_modality],
+                                          group_modality)):
+                explanation.path = paths[index]
+                rows[index] = explanation
+        return [rows[i] for i in sorted(rows)]
 
     # ------------------------------------------------------------------ reports
     def _clean_reports(self, texts: Sequence[str]) -> list[str]:
