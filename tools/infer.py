@@ -2,12 +2,15 @@
 
     python tools/infer.py CONFIG CHECKPOINT INPUT [INPUT ...] --out results.csv \\
         [--reports reports.txt] [--top-k 3] [--zero-shot | --no-zero-shot] [--device cpu] \\
-        [--batch-size 8] [--on-error skip|error] [--save-embeddings emb.npz]
+        [--batch-size 8] [--on-error skip|error] [--save-embeddings emb.npz] [--save-maps DIR]
 
 INPUT: image files (PNG/JPEG, DICOM, NIfTI), DICOM series folders, or folders searched for
 them. The CSV has one row per image read: ``path, modality``, ``zs_<class>`` zero-shot
 probabilities (by default when the config has ``model.zero_shot_prompts``) and, with
 ``--reports``, ``top<k>_index, top<k>_report, top<k>_score`` for the k closest reports.
+``--save-maps DIR`` writes one figure per image of where the model looks (the EMA teacher's
+[CLS] attention; for CTs the slice scores and the slices the selector keeps) to
+``DIR/<row>_<name>.png`` and adds a ``map`` column with its path.
 """
 import argparse
 import csv
@@ -44,6 +47,8 @@ def parse_args(argv=None):
                         '(error)')
     parser.add_argument('--save-embeddings', metavar='NPZ',
                         help='also save image (and report) embeddings to this .npz')
+    parser.add_argument('--save-maps', metavar='DIR',
+                        help='also write an attention / slice-selection figure per image')
     parser.add_argument('--no-recursive', action='store_true',
                         help='do not search sub-folders of INPUT folders')
     parser.add_argument('--no-progress', action='store_true', help='no progress bars')
@@ -92,6 +97,31 @@ def table_rows(result, zero_shot: dict, rankings: list, top_k: int):
     return header, rows
 
 
+def map_name(row: int, path: str) -> str:
+    """``<row>_<file or folder name without extension>.png``: unique per CSV row."""
+    name = osp.basename(osp.normpath(path))
+    for suffix in ('.nii.gz', '.nii', '.dcm', '.png', '.jpg', '.jpeg'):
+        if name.lower().endswith(suffix):
+            name = name[:-len(suffix)]
+            break
+    safe = ''.join(c if c.isalnum() or c in '-_.' else '_' for c in name) or 'image'
+    return f'{row:04d}_{safe}.png'
+
+
+def save_maps(inferencer, result, out_dir: str, batch_size: int, progress: bool,
+              modality: str | None = None) -> list:
+    """One figure per embedded image of ``result``; returns their paths, row by row."""
+    from unimedi.visualization import explanation_figure, save
+
+    explanations = inferencer.explain(result.paths, modality=modality, batch_size=batch_size,
+                                      progress=progress)
+    written = []
+    for row, (path, explanation) in enumerate(zip(result.paths, explanations)):
+        figure = explanation_figure(explanation, title=osp.basename(osp.normpath(path)))
+        written.append(save(figure, osp.join(out_dir, map_name(row, path))))
+    return written
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.top_k < 1 or args.batch_size < 1:
@@ -131,6 +161,16 @@ def main(argv=None):
         top_k = min(args.top_k, len(reports))
         rankings = rank_by_similarity(result.embeddings, report_embeddings, reports, top_k)
     header, rows = table_rows(result, scores, rankings, top_k)
+    if args.save_maps:
+        try:
+            maps = save_maps(inferencer, result, args.save_maps, args.batch_size, progress,
+                             args.modality)
+        except TypeError as exc:
+            raise SystemExit(f'error: --save-maps: {exc}')
+        header.append('map')
+        for row, path in zip(rows, maps):
+            row.append(path)
+        print(f'{len(maps)} attention maps written to {args.save_maps}')
     with open(args.out, 'w', newline='', encoding='utf-8') as f:
         writer = csv.writer(f)
         writer.writerow(header)

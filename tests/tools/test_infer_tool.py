@@ -55,12 +55,13 @@ def run(setup) -> dict:
     result = subprocess.run(
         [sys.executable, 'tools/infer.py', setup['config'], setup['checkpoint'],
          str(setup['images']), '--out', str(out), '--reports', setup['reports'], '--top-k', '2',
-         '--batch-size', '2', '--save-embeddings', str(npz)],
+         '--batch-size', '2', '--save-embeddings', str(npz), '--save-maps', str(root / 'maps')],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     with open(out, newline='') as f:
         rows = list(csv.DictReader(f))
-    return dict(stdout=result.stdout, stderr=result.stderr, rows=rows, npz=npz)
+    return dict(stdout=result.stdout, stderr=result.stderr, rows=rows, npz=npz,
+                maps=root / 'maps')
 
 
 def test_csv_has_a_row_per_readable_image(run, setup):
@@ -70,7 +71,8 @@ def test_csv_has_a_row_per_readable_image(run, setup):
     assert [r['modality'] for r in rows] == ['2d', '2d', '3d']
     classes = list(Config.fromfile(setup['config']).model.zero_shot_prompts)
     expected = (['path', 'modality'] + [f'zs_{c}' for c in classes] +
-                [f'top{k}_{field}' for k in (1, 2) for field in ('index', 'report', 'score')])
+                [f'top{k}_{field}' for k in (1, 2) for field in ('index', 'report', 'score')] +
+                ['map'])
     assert list(rows[0]) == expected
     for row in rows:
         assert all(0.0 <= float(row[f'zs_{c}']) <= 1.0 for c in classes)
@@ -80,6 +82,24 @@ def test_csv_has_a_row_per_readable_image(run, setup):
     assert 'wrote 3 rows' in run['stdout'] and 'skipped 1 of 4 inputs' in run['stdout']
     assert 'broken.png' in run['stdout']
     assert 'images' in run['stderr']  # the progress bar
+
+
+def test_save_maps_writes_a_figure_per_row(run):
+    from unimedi.visualization.selection_figures import CT_SIZE, DPI, RADIOGRAPH_SIZE
+
+    maps = [r['map'] for r in run['rows']]
+    assert [Path(m).name for m in maps] == ['0000_a.png', '0001_b.png', '0002_c.png']
+    assert sorted(p.name for p in run['maps'].iterdir()) == [Path(m).name for m in maps]
+    expected = [RADIOGRAPH_SIZE, RADIOGRAPH_SIZE, CT_SIZE]
+    for path, size in zip(maps, expected):
+        assert Image.open(path).size == (round(size[0] * DPI), round(size[1] * DPI))
+    assert '3 attention maps written' in run['stdout']
+
+
+def test_map_names_are_unique_per_row():
+    tool = load_script('tools/infer.py')
+    assert tool.map_name(3, '/scans/ct.nii.gz') == '0003_ct.png'
+    assert tool.map_name(12, '/scans/series folder/') == '0012_series_folder.png'
 
 
 def test_saved_embeddings_match_the_csv(run, setup):
