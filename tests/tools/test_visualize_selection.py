@@ -1,0 +1,101 @@
+"""tools/analysis/visualize_selection.py from a 2-iteration checkpoint and from random init:
+the figures decode at their sizes, the index holds the ranked cases, the summary agrees
+with tools/analysis/selection_precision.py."""
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+from mmengine.runner import Runner
+from PIL import Image
+
+from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
+from unimedi.visualization.selection_figures import CT_SIZE, DPI, RADIOGRAPH_SIZE
+from repo_scripts import TINY_UNIMEDI_CONFIG, load_script, redirect_caches
+
+pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
+
+
+def _pixels(size):
+    return round(size[0] * DPI), round(size[1] * DPI)
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp('selection')
+    phantoms = root / 'phantoms'
+    write_phantom_dataset(str(phantoms), 14, 14, seed=0, workers=1, progress=False,
+                          config=PhantomConfig(ct_shape=(32, 64, 64), ct_spacing=(10.0, 5.6, 5.6),
+                                               xray_size=(64, 64)))
+    config = root / 'tiny.py'
+    config.write_text(TINY_UNIMEDI_CONFIG)
+    cfg = Config.fromfile(str(config))
+    loader = dict(batch_size=4, num_workers=0, persistent_workers=False,
+                  dataset=dict(data_root=str(phantoms)))
+    cfg.merge_from_dict(dict(
+        train_dataloader=loader, val_dataloader=loader, test_dataloader=loader,
+        train_cfg=dict(max_iters=2, val_interval=100), work_dir=str(root / 'work'),
+        default_hooks=dict(checkpoint=dict(interval=2)), custom_hooks=[],
+        experiment_name=f'selection_{uuid.uuid4().hex[:8]}', launcher='none', load_from=None))
+    redirect_caches(cfg._cfg_dict, root / 'cache')
+    Runner.from_cfg(cfg).train()
+    return dict(config=str(config), checkpoint=str(root / 'work' / 'iter_2.pth'),
+                phantoms=str(phantoms), root=root)
+
+
+@pytest.mark.parametrize('source', ['checkpoint', 'random'])
+def test_figures_and_summary(trained, source, capsys):
+    tool = load_script('tools/analysis/visualize_selection.py')
+    out = trained['root'] / f'figures_{source}'
+    checkpoint = [trained['checkpoint']] if source == 'checkpoint' else []
+    result = tool.main([trained['config'], *checkpoint, '--data-root', trained['phantoms'],
+                        '--out', str(out), '--max-cases', '1'])
+    printed = capsys.readouterr().out
+    assert Image.open(out / 'index.png').size[0] > 0
+    cts, xrays = sorted((out / 'ct').glob('*.png')), sorted((out / 'xray').glob('*.png'))
+    assert cts and xrays
+    assert all(Image.open(p).size == _pixels(CT_SIZE) for p in cts)
+    assert all(Image.open(p).size == _pixels(RADIOGRAPH_SIZE) for p in xrays)
+    saved = json.loads((out / 'summary.json').read_text())
+    assert saved == json.loads(json.dumps(result))
+    ct = saved['modalities']['3d']
+    scored = [c for c in ct['cases'].values() if c['precision'] is not None]
+    assert len(scored) == ct['with_lesion'] > 0
+    assert ct['precision'] == pytest.approx(sum(c['precision'] for c in scored) / len(scored))
+    assert '3d selection precision' in printed and 'index.png' in printed
+    if source == 'random':
+        assert saved['source'] == 'random init (seed 0)'
+
+
+def test_summary_matches_selection_precision_tool(trained):
+    """Per-CT precision here and the batch tool's mean agree (same teacher, same selector)."""
+    from mmengine.registry import init_default_scope
+
+    from unimedi.apis import init_model
+    from unimedi.registry import DATASETS
+
+    precision_tool = load_script('tools/analysis/selection_precision.py')
+    tool = load_script('tools/analysis/visualize_selection.py')
+    model = init_model(trained['config'], trained['checkpoint'])
+    init_default_scope('unimedi')
+    dataset_cfg = model.cfg.test_dataloader.dataset.copy()
+    dataset_cfg.update(split='test', data_root=trained['phantoms'])
+    dataset = DATASETS.build(dataset_cfg)
+    expected = precision_tool.selection_precision(model, dataset, batch_size=8)
+    cases = [c for c in tool.explain_split(model, dataset, batch_size=8)
+             if c['modality'] == '3d' and c['precision'] is not None]
+    assert len(cases) == expected['samples']
+    assert sum(c['precision'] for c in cases) / len(cases) == pytest.approx(expected['sel_prec'])
+    ranked = tool.ranked_cases(cases)
+    assert [c['label'].split()[0] for c in ranked][0] == 'best'
+    assert ranked[0]['precision'] == max(c['precision'] for c in cases)
+    assert ranked[-1]['precision'] == min(c['precision'] for c in cases)
+
+
+def test_errors(trained, tmp_path):
+    tool = load_script('tools/analysis/visualize_selection.py')
+    with pytest.raises(SystemExit, match='max-cases'):
+        tool.main([trained['config'], '--out', str(tmp_path), '--max-cases', '-1'])
