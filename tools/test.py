@@ -3,8 +3,8 @@ import argparse
 import json
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
+from unimedi.engine.runner import UniMedIRunner
 from unimedi.utils.cli import add_overlay_hook, apply_cli_options, to_builtin, write_metrics
 
 
@@ -38,7 +38,7 @@ def main():
         add_overlay_hook(cfg, args.show_dir)
     cfg.load_from = args.checkpoint
     cfg.resume = False
-    runner = Runner.from_cfg(cfg)
+    runner = UniMedIRunner.from_cfg(cfg)
     metrics = to_builtin(runner.test())
     if runner.rank == 0:
         out = write_metrics(metrics, cfg.work_dir)

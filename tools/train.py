@@ -8,8 +8,8 @@ import argparse
 import json
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
+from unimedi.engine.runner import UniMedIRunner
 from unimedi.utils.cli import apply_cli_options, best_checkpoint, to_builtin, write_metrics
 
 
@@ -56,7 +56,7 @@ def merge_args(cfg: Config, args) -> Config:
 def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
-    runner = Runner.from_cfg(cfg)
+    runner = UniMedIRunner.from_cfg(cfg)
     runner.train()
     if cfg.get('test_after_train', False) and not args.no_test:
         test_best(runner)

@@ -30,6 +30,8 @@ custom_hooks = [
     dict(type='FeatureQualityHook', dataset={{_base_.monitor_dataset}}, interval=250,
          max_per_modality=300),
 ]
-# log every 10 iterations = the log window, so every iteration is counted once
-default_hooks = dict(logger=dict(interval=10),
+# log every 25 iterations = the log window, so every iteration is counted once (40 lines
+# of the demo's console)
+log_processor = dict(window_size=25)
+default_hooks = dict(logger=dict(interval=25),
                      checkpoint=dict(interval=max_iters, by_epoch=False, max_keep_ckpts=1))

@@ -2,5 +2,7 @@
 from .checkpoint import load_state_dict_file, restore_history_buffers, to_weights_only
 from .hooks import *  # noqa: F401,F403
 from .optimizers import *  # noqa: F401,F403
+from .runner import ConsoleDigestFilter, UniMedIRunner
 
-__all__ = ['load_state_dict_file', 'to_weights_only', 'restore_history_buffers']
+__all__ = ['load_state_dict_file', 'to_weights_only', 'restore_history_buffers', 'UniMedIRunner',
+           'ConsoleDigestFilter']
