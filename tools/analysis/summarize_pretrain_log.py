@@ -8,9 +8,8 @@ Reads ``<work_dir>/<latest run>/vis_data/scalars.json`` (written by the runner's
 with ``logger.interval`` equal to the log window every iteration is counted once).
 """
 import argparse
-import glob
-import json
-import os.path as osp
+
+from unimedi.utils.training_log import load_rows
 
 KEYS = ('loss_vl', 'loss_icl', 'loss_pcl', 'i2t_acc', 'sel_prec', 'sel_chance')
 
@@ -20,15 +19,6 @@ def parse_args():
     parser.add_argument('work_dir', help='the work dir of a tools/train.py run')
     parser.add_argument('--phases', type=int, default=4, help='number of training phases')
     return parser.parse_args()
-
-
-def load_rows(work_dir: str) -> list[dict]:
-    """Every row of the latest run's ``scalars.json``."""
-    runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-    if not runs:
-        raise SystemExit(f'{work_dir}: no */vis_data/scalars.json (not a training work dir?)')
-    with open(runs[-1]) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def load_scalars(work_dir: str) -> list[dict]:
