@@ -6,4 +6,6 @@ _base_ = [
     '../_base_/schedules/pretrain_adamw_cosine.py',
     '../_base_/default_runtime.py',
 ]
-default_hooks = dict(checkpoint=dict(interval=5000, by_epoch=False, max_keep_ckpts=3))
+# validation metrics at their iteration in scalars.json (MMEngine logs them by epoch)
+default_hooks = dict(checkpoint=dict(interval=5000, by_epoch=False, max_keep_ckpts=3),
+                     logger=dict(log_metric_by_epoch=False))

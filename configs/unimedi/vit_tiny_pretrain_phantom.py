@@ -33,5 +33,5 @@ custom_hooks = [
 # log every 25 iterations = the log window, so every iteration is counted once (40 lines
 # of the demo's console)
 log_processor = dict(window_size=25)
-default_hooks = dict(logger=dict(interval=25),
+default_hooks = dict(logger=dict(interval=25, log_metric_by_epoch=False),
                      checkpoint=dict(interval=max_iters, by_epoch=False, max_keep_ckpts=1))

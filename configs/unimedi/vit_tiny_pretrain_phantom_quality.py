@@ -35,5 +35,5 @@ custom_hooks = [
          max_per_modality=300),
 ]
 # a checkpoint every 1,000 iterations, all kept: the points of the scaling figure
-default_hooks = dict(logger=dict(interval=10),
+default_hooks = dict(logger=dict(interval=10, log_metric_by_epoch=False),
                      checkpoint=dict(interval=1000, by_epoch=False, max_keep_ckpts=10))
