@@ -3,6 +3,7 @@ import json
 
 import pytest
 from PIL import Image
+
 from repo_scripts import load_script
 
 

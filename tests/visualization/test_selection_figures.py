@@ -5,8 +5,8 @@ import pytest
 from PIL import Image
 
 from unimedi.apis.explanation import Explanation
-from unimedi.visualization import (ct_figure, explanation_figure, index_figure,
-                                   radiograph_figure, save)
+from unimedi.visualization import (ct_figure, explanation_figure, index_figure, radiograph_figure,
+                                   save)
 from unimedi.visualization.selection_figures import CT_SIZE, DPI, RADIOGRAPH_SIZE
 
 
