@@ -1,0 +1,77 @@
+"""tools/analysis/embedding_map.py on tiny phantoms: with a checkpoint (perturbed tiny model)
+and without; the PNG decodes at the announced size, the JSON holds every model's scores."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from PIL import Image
+
+from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
+from repo_scripts import TINY_UNIMEDI_CONFIG, load_script
+
+pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
+
+SCORES = ('finding_silhouette', 'mixing_2d_vs_3d', 'mixing_images_vs_reports', 'pair_alignment')
+
+
+@pytest.fixture(scope='module')
+def setup(tmp_path_factory) -> dict:
+    from unimedi.apis import init_model
+
+    root = tmp_path_factory.mktemp('embedding_map')
+    phantoms = root / 'phantoms'
+    write_phantom_dataset(str(phantoms), 14, 14, seed=0, workers=1, progress=False,
+                          config=PhantomConfig(ct_shape=(32, 64, 64), ct_spacing=(10.0, 5.6, 5.6),
+                                               xray_size=(64, 64)))
+    config = root / 'tiny.py'
+    config.write_text(TINY_UNIMEDI_CONFIG)
+    torch.manual_seed(1)
+    model = init_model(str(config), None, 'cpu')
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    checkpoint = root / 'perturbed.pth'
+    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    return dict(root=root, config=str(config), checkpoint=str(checkpoint),
+                phantoms=str(phantoms))
+
+
+@pytest.mark.parametrize('source', ['checkpoint', 'random'])
+def test_map_and_scores(setup, source, capsys):
+    tool = load_script('tools/analysis/embedding_map.py')
+    out = setup['root'] / f'map_{source}.png'
+    checkpoint = [setup['checkpoint']] if source == 'checkpoint' else []
+    result = tool.main([setup['config'], *checkpoint, '--out', str(out),
+                        '--data-root', setup['phantoms'], '--perplexity', '5',
+                        *(['--split', 'train'] if checkpoint else [])])
+    printed = capsys.readouterr().out
+    rows = 2 if checkpoint else 1
+    assert Image.open(out).size == tool.figure_pixels(rows)
+    saved = json.loads(out.with_suffix('.json').read_text())
+    assert saved == json.loads(json.dumps(result))
+    names = list(saved['models'])
+    assert names == (['pre-trained'] if checkpoint else []) + ['random init (seed 0)']
+    for name in names:
+        assert all(key in saved['models'][name] for key in SCORES)
+        assert saved['models'][name]['pair_alignment'] is not None
+        assert f'{name}: finding silhouette' in printed
+    assert 'mixing 2D-vs-3D' in printed and 'pair alignment' in printed
+    assert saved['samples']['2d'] > 0 and saved['samples']['3d'] > 0
+    if checkpoint:
+        # different weights, different scores
+        assert saved['models']['pre-trained'] != saved['models']['random init (seed 0)']
+    print(printed)
+
+
+def test_umap_without_package_exits(setup, tmp_path):
+    pytest.importorskip('sklearn')
+    try:
+        import umap  # noqa: F401
+        pytest.skip('umap is installed')
+    except ImportError:
+        pass
+    tool = load_script('tools/analysis/embedding_map.py')
+    with pytest.raises(SystemExit, match='umap'):
+        tool.main([setup['config'], '--out', str(tmp_path / 'm.png'), '--method', 'umap'])
