@@ -38,8 +38,8 @@ from mmengine.dataset import pseudo_collate  # noqa: E402
 from mmengine.registry import DefaultScope  # noqa: E402
 
 from unimedi.apis import init_model  # noqa: E402
-from unimedi.evaluation.embedding_separation import (finding_silhouette,  # noqa: E402
-                                                     modality_mixing, pair_alignment)
+from unimedi.evaluation.embedding_separation import finding_silhouette  # noqa: E402
+from unimedi.evaluation.embedding_separation import modality_mixing, pair_alignment
 
 #: figure width and height of one row, in inches, and the resolution
 FIG_WIDTH, ROW_HEIGHT, DPI = 12.0, 5.0, 100
@@ -181,6 +181,7 @@ def project(x: np.ndarray, method: str, perplexity: float, seed: int) -> np.ndar
         return umap.UMAP(n_neighbors=min(15, n - 1), random_state=seed,
                          metric='cosine').fit_transform(x)
     from sklearn.manifold import TSNE
+
     # unit vectors: euclidean distance is monotone in cosine distance
     return TSNE(n_components=2, perplexity=min(float(perplexity), n - 1.0), init='pca',
                 random_state=seed).fit_transform(x)
