@@ -303,3 +303,12 @@ def test_csv_line_numbers_count_multi_line_reports(tmp_path):
                         'a.png,2d,"FINDINGS: one\nIMPRESSION: two"\n'
                         'b.png,2d,three\n')
     assert [number for number, _ in read_manifest(str(manifest))] == [2, 4]
+
+
+def test_finding_names_of_multi_hot_and_index_labels():
+    from unimedi.datasets.manifest_dataset import finding_names
+
+    classes = ('nodule', 'mass', 'effusion')
+    assert finding_names({'gt_label': np.array([1, 0, 1])}, classes) == ['nodule', 'effusion']
+    assert finding_names({'gt_label': 1}, classes) == ['mass']
+    assert finding_names({}, classes) == [] and finding_names({'gt_label': [1]}, ()) == []

@@ -27,19 +27,16 @@ import json
 import os
 import os.path as osp
 
-import matplotlib
+import numpy as np
+import torch
+from mmengine.config import DictAction
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import DefaultScope
 
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
-from mmengine.dataset import pseudo_collate  # noqa: E402
-from mmengine.registry import DefaultScope  # noqa: E402
-
-from unimedi.apis import init_model  # noqa: E402
-from unimedi.evaluation.embedding_separation import finding_silhouette  # noqa: E402
-from unimedi.evaluation.embedding_separation import modality_mixing, pair_alignment
+from unimedi.apis import init_model
+from unimedi.datasets.manifest_dataset import finding_names
+from unimedi.evaluation.embedding_separation import (finding_silhouette, modality_mixing,
+                                                     pair_alignment)
 
 #: figure width and height of one row, in inches, and the resolution
 FIG_WIDTH, ROW_HEIGHT, DPI = 12.0, 5.0, 100
@@ -52,18 +49,6 @@ SCORE_NAMES = {'finding_silhouette': 'finding silhouette',
                'mixing_2d_vs_3d': 'mixing 2D-vs-3D',
                'mixing_images_vs_reports': 'mixing images-vs-reports',
                'pair_alignment': 'pair alignment'}
-
-
-def findings_of(info: dict, classes) -> list[str]:
-    """The finding names of a data info (its multi-hot ``gt_label`` over ``classes``), as
-    in ``tools/analysis/visualize_selection.py``."""
-    label = info.get('gt_label')
-    if label is None or not classes:
-        return []
-    label = np.asarray(label)
-    if label.ndim == 0:
-        return [str(classes[int(label)])]
-    return [str(classes[i]) for i in np.flatnonzero(label)]
 
 
 def parse_args(argv=None):
@@ -134,7 +119,7 @@ def embed(model, dataset, indices: dict[str, list[int]], batch_size: int) -> dic
             text = data['inputs'].get('text')
             texts.append(None if text is None else _unit(model.encode_text(text)))
             for i in chunk:
-                names = findings_of(dataset.get_data_info(i), classes)
+                names = finding_names(dataset.get_data_info(i), classes)
                 findings.append(names[0] if names else 'normal')
                 modalities.append(modality)
     have_text = bool(texts) and all(t is not None for t in texts)
@@ -191,8 +176,17 @@ def score_line(name: str, values: dict) -> str:
     return f'{name}: ' + ', '.join(f'{SCORE_NAMES[key]} {values[key]:.3f}' for key in SCORE_NAMES)
 
 
+def _pyplot():
+    """``matplotlib.pyplot`` on the Agg backend (no display needed)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    return plt
+
+
 def draw(rows: list[tuple[str, np.ndarray, list[str], list[str], dict]], method: str):
     """The figure: per row (title, coords, kinds, findings, scores) two panels."""
+    plt = _pyplot()
     figure, axes = plt.subplots(len(rows), 2, figsize=(FIG_WIDTH, ROW_HEIGHT * len(rows)),
                                 dpi=DPI, squeeze=False)
     all_findings = sorted({f for row in rows for f in row[3]}, key=lambda f: (f != 'normal', f))
@@ -273,7 +267,7 @@ def main(argv=None):
     figure = draw(rows, args.method)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     figure.savefig(args.out, dpi=DPI)
-    plt.close(figure)
+    _pyplot().close(figure)
     json_path = osp.splitext(args.out)[0] + '.json'
     with open(json_path, 'w') as f:
         json.dump(result, f, indent=2)

@@ -34,6 +34,7 @@ from mmengine.registry import DefaultScope
 
 from unimedi.apis import init_model
 from unimedi.apis.explanation import explain_inputs, selection_hits
+from unimedi.datasets.manifest_dataset import finding_names
 from unimedi.io.readers import read_medical_image
 from unimedi.visualization import ct_figure, index_figure, radiograph_figure, save
 
@@ -68,17 +69,6 @@ def lesion_mask_on_input(info: dict, shape) -> np.ndarray | None:
     return resized.numpy() > 0.5
 
 
-def findings_of(info: dict, classes) -> list[str]:
-    """The finding names of a data info (its multi-hot ``gt_label`` over ``classes``)."""
-    label = info.get('gt_label')
-    if label is None or not classes:
-        return []
-    label = np.asarray(label)
-    if label.ndim == 0:
-        return [str(classes[int(label)])]
-    return [str(classes[i]) for i in np.flatnonzero(label)]
-
-
 def explain_split(model, dataset, batch_size: int) -> list[dict]:
     """Every sample of the dataset with its explanation and its selection precision.
 
@@ -101,7 +91,7 @@ def explain_split(model, dataset, batch_size: int) -> list[dict]:
             for i, sample, explanation in zip(chunk, data['data_samples'], explanations):
                 info = dataset.get_data_info(i)
                 case = dict(name=str(info.get('case_id') or osp.basename(info['img_path'])),
-                            modality=modality, labels=findings_of(info, classes),
+                            modality=modality, labels=finding_names(info, classes),
                             explanation=explanation)
                 if modality == '3d':
                     lesions = sample.get('lesion_slices')

@@ -6,6 +6,7 @@ import json
 import os.path as osp
 from typing import Any, Sequence
 
+import numpy as np
 from mmengine.logging import MMLogger
 
 from unimedi.io.paths import resolve_path
@@ -196,3 +197,15 @@ class ImageReportDataset(MedBaseDataset):
             raise ManifestError(f'{where}: label index {index} out of range for {len(classes)} '
                                 'classes')
         return index
+
+
+def finding_names(info: dict, classes) -> list[str]:
+    """The finding names of a data info: its multi-hot ``gt_label`` (or class index) over
+    ``classes``; ``[]`` without labels."""
+    label = info.get('gt_label')
+    if label is None or not classes:
+        return []
+    label = np.asarray(label)
+    if label.ndim == 0:
+        return [str(classes[int(label)])]
+    return [str(classes[i]) for i in np.flatnonzero(label)]

@@ -117,8 +117,10 @@ def pair_alignment(images, reports) -> float:
         ``mean_i cos(img_i, rep_i) - mean_{i != j} cos(img_i, rep_j)``, in ``[-2, 2]``: 0 when
         a report is no closer to its image than to the others (random init), positive when
         the common space pairs them. Reports with identical text (e.g. two normal cases)
-        count as "other" reports, which bounds the score below its maximum. ``nan`` for a
-        single pair.
+        count as "other" reports, which bounds the score below its maximum.
+
+    Raises:
+        ValueError: the shapes differ, or there is a single pair (no "other" report).
     """
     images, reports = _unit_rows(images, 'images'), _unit_rows(reports, 'reports')
     if images.shape != reports.shape:
@@ -126,7 +128,7 @@ def pair_alignment(images, reports) -> float:
                          'same (N, E) shape: one report per image')
     count = len(images)
     if count < 2:
-        return float('nan')
+        raise ValueError('pair_alignment needs at least 2 image-report pairs, got 1')
     similarity = images @ reports.T
     own = np.trace(similarity) / count
     others = (similarity.sum() - np.trace(similarity)) / (count * (count - 1))
