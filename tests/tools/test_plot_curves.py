@@ -77,3 +77,14 @@ def test_errors_name_the_work_dir_and_the_keys(tmp_path):
     with pytest.raises(SystemExit, match='--keys nope'):
         tool.main([str(good), '--out', str(tmp_path / 'x.png'), '--keys', 'nope'])
     assert not (tmp_path / 'x.png').exists()
+
+
+@pytest.mark.slow  # trains the tiny model for 2 iterations (shared fixture)
+def test_curves_of_a_real_two_iteration_run(two_iteration_run, tmp_path):
+    tool = load_script('tools/analysis/plot_curves.py')
+    out = tmp_path / 'curves.png'
+    tool.main([two_iteration_run['work_dir'], '--out', str(out)])
+    panels = tool.plan_panels([tool.load_rows(two_iteration_run['work_dir'])])
+    titles = [p['title'] for p in panels]
+    assert 'loss_vl' in titles and 'i2t_acc' in titles and len(panels) >= 6
+    assert Image.open(out).size == tool.expected_size(len(panels))

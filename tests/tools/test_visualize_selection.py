@@ -4,16 +4,12 @@ with tools/analysis/selection_precision.py."""
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
-from mmengine.config import Config
-from mmengine.runner import Runner
 from PIL import Image
 
-from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
 from unimedi.visualization.selection_figures import CT_SIZE, DPI, RADIOGRAPH_SIZE
-from repo_scripts import TINY_UNIMEDI_CONFIG, load_script, redirect_caches
+from repo_scripts import load_script
 
 pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
 
@@ -22,27 +18,9 @@ def _pixels(size):
     return round(size[0] * DPI), round(size[1] * DPI)
 
 
-@pytest.fixture(scope='module')
-def trained(tmp_path_factory) -> dict:
-    root = tmp_path_factory.mktemp('selection')
-    phantoms = root / 'phantoms'
-    write_phantom_dataset(str(phantoms), 14, 14, seed=0, workers=1, progress=False,
-                          config=PhantomConfig(ct_shape=(32, 64, 64), ct_spacing=(10.0, 5.6, 5.6),
-                                               xray_size=(64, 64)))
-    config = root / 'tiny.py'
-    config.write_text(TINY_UNIMEDI_CONFIG)
-    cfg = Config.fromfile(str(config))
-    loader = dict(batch_size=4, num_workers=0, persistent_workers=False,
-                  dataset=dict(data_root=str(phantoms)))
-    cfg.merge_from_dict(dict(
-        train_dataloader=loader, val_dataloader=loader, test_dataloader=loader,
-        train_cfg=dict(max_iters=2, val_interval=100), work_dir=str(root / 'work'),
-        default_hooks=dict(checkpoint=dict(interval=2)), custom_hooks=[],
-        experiment_name=f'selection_{uuid.uuid4().hex[:8]}', launcher='none', load_from=None))
-    redirect_caches(cfg._cfg_dict, root / 'cache')
-    Runner.from_cfg(cfg).train()
-    return dict(config=str(config), checkpoint=str(root / 'work' / 'iter_2.pth'),
-                phantoms=str(phantoms), root=root)
+@pytest.fixture
+def trained(two_iteration_run) -> dict:
+    return two_iteration_run
 
 
 @pytest.mark.parametrize('source', ['checkpoint', 'random'])
