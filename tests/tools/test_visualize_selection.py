@@ -76,3 +76,23 @@ def test_errors(trained, tmp_path):
     tool = load_script('tools/analysis/visualize_selection.py')
     with pytest.raises(SystemExit, match='max-cases'):
         tool.main([trained['config'], '--out', str(tmp_path), '--max-cases', '-1'])
+
+
+def test_docs_figures_copy_the_ranked_cases(trained, tmp_path):
+    from PIL import Image as PILImage
+
+    figures = tmp_path / 'work' / 'figures'
+    selection = load_script('tools/analysis/visualize_selection.py')
+    selection.main([trained['config'], trained['checkpoint'], '--data-root', trained['phantoms'],
+                    '--out', str(figures / 'selection'), '--max-cases', '0'])
+    for name in ('embedding_map.png', 'curves.png'):
+        PILImage.new('RGB', (64, 48), 'white').save(figures / name)
+    docs = load_script('tools/misc/update_docs_figures.py')
+    written = docs.main([str(tmp_path / 'work'), '--docs', str(tmp_path / 'docs')])
+    assert sorted(written) == ['curves.png', 'embedding_map.png', 'selection_ct.png',
+                               'selection_index.png', 'selection_xray.png']
+    source = PILImage.open(figures / 'selection' / 'index.png')
+    copied = PILImage.open(written['selection_index.png'])
+    assert copied.size == source.size and copied.mode == 'P'
+    with pytest.raises(SystemExit, match='summary.json not found'):
+        docs.main([str(tmp_path / 'missing')])
