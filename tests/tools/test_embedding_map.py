@@ -1,41 +1,23 @@
-"""tools/analysis/embedding_map.py on tiny phantoms: with a checkpoint (perturbed tiny model)
-and without; the PNG decodes at the announced size, the JSON holds every model's scores."""
+"""tools/analysis/embedding_map.py on tiny phantoms: from a 2-iteration checkpoint and from
+random init; the PNG decodes at the announced size, the JSON holds every model's scores."""
 from __future__ import annotations
 
 import json
 
 import pytest
-import torch
 from PIL import Image
 
-from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
-from repo_scripts import TINY_UNIMEDI_CONFIG, load_script
+from repo_scripts import load_script
 
 pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
 
 SCORES = ('finding_silhouette', 'mixing_2d_vs_3d', 'mixing_images_vs_reports', 'pair_alignment')
 
 
-@pytest.fixture(scope='module')
-def setup(tmp_path_factory) -> dict:
-    from unimedi.apis import init_model
-
-    root = tmp_path_factory.mktemp('embedding_map')
-    phantoms = root / 'phantoms'
-    write_phantom_dataset(str(phantoms), 14, 14, seed=0, workers=1, progress=False,
-                          config=PhantomConfig(ct_shape=(32, 64, 64), ct_spacing=(10.0, 5.6, 5.6),
-                                               xray_size=(64, 64)))
-    config = root / 'tiny.py'
-    config.write_text(TINY_UNIMEDI_CONFIG)
-    torch.manual_seed(1)
-    model = init_model(str(config), None, 'cpu')
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.05 * torch.randn_like(p))
-    checkpoint = root / 'perturbed.pth'
-    torch.save({'state_dict': model.state_dict()}, checkpoint)
-    return dict(root=root, config=str(config), checkpoint=str(checkpoint),
-                phantoms=str(phantoms))
+@pytest.fixture
+def setup(two_iteration_run) -> dict:
+    """The shared 2-iteration run of tests/tools/conftest.py."""
+    return two_iteration_run
 
 
 @pytest.mark.parametrize('source', ['checkpoint', 'random'])
@@ -62,7 +44,6 @@ def test_map_and_scores(setup, source, capsys):
     if checkpoint:
         # different weights, different scores
         assert saved['models']['pre-trained'] != saved['models']['random init (seed 0)']
-    print(printed)
 
 
 def test_umap_without_package_exits(setup, tmp_path):
