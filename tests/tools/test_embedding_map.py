@@ -16,7 +16,7 @@ SCORES = ('finding_silhouette', 'mixing_2d_vs_3d', 'mixing_images_vs_reports', '
 
 @pytest.fixture
 def setup(two_iteration_run) -> dict:
-    """The shared 2-iteration run of tests/tools/conftest.py."""
+    """The shared 2-iteration run of tests/conftest.py."""
     return two_iteration_run
 
 

@@ -79,7 +79,7 @@ def test_errors_name_the_work_dir_and_the_keys(tmp_path):
     assert not (tmp_path / 'x.png').exists()
 
 
-@pytest.mark.slow  # trains the tiny model for 2 iterations (shared fixture)
+@pytest.mark.slow  # trains the tiny model for 2 iterations (shared fixture in tests/conftest.py)
 def test_curves_of_a_real_two_iteration_run(two_iteration_run, tmp_path):
     tool = load_script('tools/analysis/plot_curves.py')
     out = tmp_path / 'curves.png'
