@@ -12,8 +12,11 @@ CONFIG=configs/unimedi/vit_tiny_pretrain_phantom.py
 WORK_DIR=${1:-work_dirs/vit_tiny_pretrain_phantom}
 DATA=data/phantoms
 FIGURES=$WORK_DIR/figures
-if [ ! -f "$DATA/manifest.jsonl" ]; then
-  "$PY" tools/data/make_phantoms.py --out "$DATA" --num-3d 200 --num-2d 600 --seed 0
+if [ ! -f "$DATA/manifest.jsonl" ]; then  # the per-split counts go to a log file
+  mkdir -p "$WORK_DIR"
+  "$PY" tools/data/make_phantoms.py --out "$DATA" --num-3d 200 --num-2d 600 --seed 0 \
+    > "$WORK_DIR/make_phantoms.log"
+  grep '^wrote' "$WORK_DIR/make_phantoms.log" || true
 fi
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR"
 CHECKPOINT=$(cat "$WORK_DIR/last_checkpoint")
