@@ -14,19 +14,13 @@ pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
 SCORES = ('finding_silhouette', 'mixing_2d_vs_3d', 'mixing_images_vs_reports', 'pair_alignment')
 
 
-@pytest.fixture
-def setup(two_iteration_run) -> dict:
-    """The shared 2-iteration run of tests/conftest.py."""
-    return two_iteration_run
-
-
 @pytest.mark.parametrize('source', ['checkpoint', 'random'])
-def test_map_and_scores(setup, source, capsys):
+def test_map_and_scores(two_iteration_run, source, capsys):
     tool = load_script('tools/analysis/embedding_map.py')
-    out = setup['root'] / f'map_{source}.png'
-    checkpoint = [setup['checkpoint']] if source == 'checkpoint' else []
-    result = tool.main([setup['config'], *checkpoint, '--out', str(out),
-                        '--data-root', setup['phantoms'], '--perplexity', '5',
+    out = two_iteration_run['root'] / f'map_{source}.png'
+    checkpoint = [two_iteration_run['checkpoint']] if source == 'checkpoint' else []
+    result = tool.main([two_iteration_run['config'], *checkpoint, '--out', str(out),
+                        '--data-root', two_iteration_run['phantoms'], '--perplexity', '5',
                         *(['--split', 'train'] if checkpoint else [])])
     printed = capsys.readouterr().out
     rows = 2 if checkpoint else 1
@@ -46,7 +40,7 @@ def test_map_and_scores(setup, source, capsys):
         assert saved['models']['pre-trained'] != saved['models']['random init (seed 0)']
 
 
-def test_umap_without_package_exits(setup, tmp_path):
+def test_umap_without_package_exits(two_iteration_run, tmp_path):
     pytest.importorskip('sklearn')
     try:
         import umap  # noqa: F401
@@ -55,4 +49,5 @@ def test_umap_without_package_exits(setup, tmp_path):
         pass
     tool = load_script('tools/analysis/embedding_map.py')
     with pytest.raises(SystemExit, match='umap'):
-        tool.main([setup['config'], '--out', str(tmp_path / 'm.png'), '--method', 'umap'])
+        tool.main([two_iteration_run['config'], '--out', str(tmp_path / 'm.png'),
+                   '--method', 'umap'])

@@ -18,17 +18,13 @@ def _pixels(size):
     return round(size[0] * DPI), round(size[1] * DPI)
 
 
-@pytest.fixture
-def trained(two_iteration_run) -> dict:
-    return two_iteration_run
-
-
 @pytest.mark.parametrize('source', ['checkpoint', 'random'])
-def test_figures_and_summary(trained, source, capsys):
+def test_figures_and_summary(two_iteration_run, source, capsys):
     tool = load_script('tools/analysis/visualize_selection.py')
-    out = trained['root'] / f'figures_{source}'
-    checkpoint = [trained['checkpoint']] if source == 'checkpoint' else []
-    result = tool.main([trained['config'], *checkpoint, '--data-root', trained['phantoms'],
+    out = two_iteration_run['root'] / f'figures_{source}'
+    checkpoint = [two_iteration_run['checkpoint']] if source == 'checkpoint' else []
+    result = tool.main([two_iteration_run['config'], *checkpoint,
+                        '--data-root', two_iteration_run['phantoms'],
                         '--out', str(out), '--max-cases', '1'])
     printed = capsys.readouterr().out
     assert Image.open(out / 'index.png').size[0] > 0
@@ -47,7 +43,7 @@ def test_figures_and_summary(trained, source, capsys):
         assert saved['source'] == 'random init (seed 0)'
 
 
-def test_summary_matches_selection_precision_tool(trained):
+def test_summary_matches_selection_precision_tool(two_iteration_run):
     """Per-CT precision here and the batch tool's mean agree (same teacher, same selector)."""
     from mmengine.registry import init_default_scope
 
@@ -56,10 +52,10 @@ def test_summary_matches_selection_precision_tool(trained):
 
     precision_tool = load_script('tools/analysis/selection_precision.py')
     tool = load_script('tools/analysis/visualize_selection.py')
-    model = init_model(trained['config'], trained['checkpoint'])
+    model = init_model(two_iteration_run['config'], two_iteration_run['checkpoint'])
     init_default_scope('unimedi')
     dataset_cfg = model.cfg.test_dataloader.dataset.copy()
-    dataset_cfg.update(split='test', data_root=trained['phantoms'])
+    dataset_cfg.update(split='test', data_root=two_iteration_run['phantoms'])
     dataset = DATASETS.build(dataset_cfg)
     expected = precision_tool.selection_precision(model, dataset, batch_size=8)
     cases = [c for c in tool.explain_split(model, dataset, batch_size=8)
@@ -72,18 +68,19 @@ def test_summary_matches_selection_precision_tool(trained):
     assert ranked[-1]['precision'] == min(c['precision'] for c in cases)
 
 
-def test_errors(trained, tmp_path):
+def test_errors(two_iteration_run, tmp_path):
     tool = load_script('tools/analysis/visualize_selection.py')
     with pytest.raises(SystemExit, match='max-cases'):
-        tool.main([trained['config'], '--out', str(tmp_path), '--max-cases', '-1'])
+        tool.main([two_iteration_run['config'], '--out', str(tmp_path), '--max-cases', '-1'])
 
 
-def test_docs_figures_copy_the_ranked_cases(trained, tmp_path):
+def test_docs_figures_copy_the_ranked_cases(two_iteration_run, tmp_path):
     from PIL import Image as PILImage
 
     figures = tmp_path / 'work' / 'figures'
     selection = load_script('tools/analysis/visualize_selection.py')
-    selection.main([trained['config'], trained['checkpoint'], '--data-root', trained['phantoms'],
+    run = two_iteration_run
+    selection.main([run['config'], run['checkpoint'], '--data-root', run['phantoms'],
                     '--out', str(figures / 'selection'), '--max-cases', '0'])
     for name in ('embedding_map.png', 'curves.png'):
         PILImage.new('RGB', (64, 48), 'white').save(figures / name)

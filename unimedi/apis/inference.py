@@ -239,15 +239,19 @@ class UniMedIInferencer:
             raise MedicalImageError(path, 'the test pipeline dropped the image')
         return packed
 
+    def _preprocess(self, group: list) -> tuple[str, torch.Tensor]:
+        """One batch of one modality and shape -> its modality and the model's input."""
+        data = dict(inputs=[p['inputs'] for _, p in group],
+                    data_samples=[p['data_samples'] for _, p in group])
+        modality = data['data_samples'][0].modality
+        return modality, self.model.data_preprocessor(data, training=False)['inputs'][modality]
+
     @torch.no_grad()
     def _embed_group(self, group: list) -> dict[int, torch.Tensor]:
         """One batch of one modality and shape -> ``{input index: (E,) embedding}``."""
         indices = [index for index, _ in group]
-        data = dict(inputs=[p['inputs'] for _, p in group],
-                    data_samples=[p['data_samples'] for _, p in group])
-        modality = data['data_samples'][0].modality
-        data = self.model.data_preprocessor(data, training=False)
-        embeds = self.model.encode_image(data['inputs'][modality], modality)
+        modality, inputs = self._preprocess(group)
+        embeds = self.model.encode_image(inputs, modality)
         embeds = F.normalize(embeds.float(), dim=-1).cpu()
         return dict(zip(indices, embeds))
 
@@ -358,13 +362,9 @@ class UniMedIInferencer:
         paths = _as_paths(paths)
         rows: dict[int, Explanation] = {}
         for group in self._loaded_groups(paths, modality, batch_size, on_error, progress, []):
-            data = dict(inputs=[p['inputs'] for _, p in group],
-                        data_samples=[p['data_samples'] for _, p in group])
-            group_modality = data['data_samples'][0].modality
-            data = self.model.data_preprocessor(data, training=False)
+            group_modality, inputs = self._preprocess(group)
             for (index, _), explanation in zip(
-                    group, explain_inputs(self.model, data['inputs'][group_modality],
-                                          group_modality)):
+                    group, explain_inputs(self.model, inputs, group_modality)):
                 explanation.path = paths[index]
                 rows[index] = explanation
         return [rows[i] for i in sorted(rows)]

@@ -63,12 +63,11 @@ class UniMedIRunner(Runner):
             for handler in console_handlers(logger):
                 if not any(isinstance(f, ConsoleDigestFilter) for f in handler.filters):
                     handler.addFilter(ConsoleDigestFilter())
-            if logger.handlers:
-                files = [h.baseFilename for h in logger.handlers
-                         if isinstance(h, logging.FileHandler)]
-                if files:
-                    self._digest_note = (f'environment, config and hook order: {files[0]} '
-                                         "(log_level='DEBUG' shows them here)")
+            files = [h.baseFilename for h in logger.handlers
+                     if isinstance(h, logging.FileHandler)]
+            if files:
+                self._digest_note = (f'environment, config and hook order: {files[0]} '
+                                     "(log_level='DEBUG' shows them here)")
         return logger
 
     def __init__(self, *args, **kwargs):
