@@ -70,6 +70,59 @@ def test_datalist_errors(seg_root, tmp_path):
         NiftiSegDataset(ann_file=str(bad))
 
 
+def test_decathlon_test_list_of_paths(seg_root, tmp_path):
+    """The Medical Segmentation Decathlon's ``dataset.json`` lists test images as paths."""
+    datalist = dict(name='fake', training=[dict(image='images/case_0.nii.gz',
+                                                label='labels/case_0.nii.gz')],
+                    test=['images/case_4.nii.gz', 'images/./case_5.nii.gz'])
+    ann_file = tmp_path / 'dataset.json'
+    ann_file.write_text(json.dumps(datalist))
+    test = NiftiSegDataset(data_root=str(seg_root), ann_file=str(ann_file), split='test')
+    assert test.sample_ids == ['images/case_4.nii.gz', 'images/case_5.nii.gz']
+    info = test.get_data_info(0)
+    assert info['img_path'] == str(seg_root / 'images/case_4.nii.gz')
+    assert 'seg_map_path' not in info
+    train = NiftiSegDataset(data_root=str(seg_root), ann_file=str(ann_file))
+    assert train.get_data_info(0)['seg_map_path'] == str(seg_root / 'labels/case_0.nii.gz')
+
+
+def test_empty_label_in_a_datalist_file_means_no_label(seg_root, tmp_path):
+    ann_file = tmp_path / 'dataset.json'
+    ann_file.write_text(json.dumps(dict(training=[dict(image='images/case_0.nii.gz',
+                                                       label='')])))
+    dataset = NiftiSegDataset(data_root=str(seg_root), ann_file=str(ann_file))
+    assert 'seg_map_path' not in dataset.get_data_info(0)
+
+
+BAD_CASES = [
+    ([], 'non-empty list'),
+    ({'image': 'images/case_0.nii.gz'}, 'non-empty list'),
+    ([dict(image='')], 'one "image" path'),
+    ([dict(image='images/case_0.nii.gz', label=3)], '"label" must be one path'),
+]
+
+
+@pytest.mark.parametrize('split, cases, problem', [
+    *[('training', *case) for case in BAD_CASES], *[('test', *case) for case in BAD_CASES],
+    ('training', ['images/case_0.nii.gz'], 'non-empty list'),  # paths: only "test" may
+])
+def test_bad_datalist_names_the_file_and_split(seg_root, tmp_path, cases, problem, split):
+    ann_file = tmp_path / 'dataset.json'
+    ann_file.write_text(json.dumps({split: cases}))
+    with pytest.raises(ValueError, match=problem) as info:
+        NiftiSegDataset(data_root=str(seg_root), ann_file=str(ann_file), split=split)
+    assert f"{ann_file}[{split!r}]" in str(info.value)
+
+
+def test_datalist_that_is_not_an_object_names_the_file(seg_root, tmp_path):
+    ann_file = tmp_path / 'dataset.json'
+    ann_file.write_text(json.dumps([dict(image='images/case_0.nii.gz')]))
+    with pytest.raises(ValueError, match=r"no list 'training' \(split\); the file has list"):
+        NiftiSegDataset(data_root=str(seg_root), ann_file=str(ann_file))
+    with pytest.raises(FileNotFoundError, match='annotation file not found'):
+        NiftiSegDataset(data_root=str(seg_root), ann_file=str(tmp_path / 'missing.json'))
+
+
 def test_folder_dataset_fixed_splits(seg_root):
     splits = {split: NiftiSegFolderDataset(str(seg_root), split=split,
                                            split_fractions=dict(train=0.5, val=0.25,

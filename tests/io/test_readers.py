@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import os
+import warnings
 
 import nibabel as nib
 import nibabel.orientations as nio
@@ -112,11 +113,15 @@ def test_monochrome1_radiograph_is_inverted_so_bone_is_bright(shared_data):
     # Inversion really happened: in the stored MONOCHROME1 values bone is *darker*...
     raw_centre = raw[rows, int(0.45 * w):int(0.55 * w)].mean()
     assert raw_centre < raw[rows, int(0.20 * w):int(0.32 * w)].mean()
-    # ... and the output is exactly 1 - (file window applied to the stored values).
+    # ... and the output is exactly 1 - (file window applied to the stored values), with
+    # the DICOM LINEAR function (PS3.3 C.11.2.1.2.1, pydicom's apply_voi_lut) ...
     center, width = float(ds.WindowCenter), float(ds.WindowWidth)
-    expected = 1.0 - np.clip((raw - (center - width / 2)) / width, 0, 1)
+    expected = 1.0 - np.clip((raw - (center - 0.5)) / (width - 1) + 0.5, 0, 1)
     np.testing.assert_allclose(a, expected, atol=1e-5)
     assert image.meta['window'] == (center, width)
+    # ... which differs from the plain ramp (x - (c - w / 2)) / w by under 1 / (w - 1).
+    ramp = 1.0 - np.clip((raw - (center - width / 2)) / width, 0, 1)
+    assert np.abs(a - ramp).max() <= 1 / (width - 1) + 1e-6
 
 
 def test_monochrome1_without_file_window_is_minmax_and_inverted(shared_data):
@@ -442,3 +447,145 @@ def test_dicom_folder_cannot_be_a_mask(make_series):
     with pytest.raises(MedicalImageError, match='masks') as info:
         read_medical_image(str(folder), as_mask=True)
     assert str(folder) in str(info.value)
+
+
+# ----------------------------------------------------------------------------- reliability
+def _write_dicom(path, pixels: np.ndarray, **tags) -> str:
+    """A minimal uncompressed MONOCHROME2 DX file of 12-bit ``pixels`` ``(H, W)``."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.1.1'  # digital X-ray
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, generate_uid()
+    ds.Modality, ds.PhotometricInterpretation = 'DX', 'MONOCHROME2'
+    ds.Rows, ds.Columns = pixels.shape
+    ds.SamplesPerPixel, ds.PixelRepresentation = 1, 0
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 12, 11
+    for name, value in tags.items():
+        setattr(ds, name, value)
+    ds.PixelData = pixels.astype(np.uint16).tobytes()
+    ds.save_as(str(path), enforce_file_format=True)
+    return str(path)
+
+
+def _float_tiff(path, bad: float) -> str:
+    values = np.linspace(0.0, 1.0, 12 * 10, dtype=np.float32).reshape(12, 10)
+    values[3:6, 2:5] = bad  # a block of bad pixels
+    Image.fromarray(values, mode='F').save(path)
+    return str(path)
+
+
+@pytest.mark.parametrize('bad', [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize('as_mask', [False, True])
+def test_float_tiff_with_nan_or_inf_is_refused(tmp_path, bad, as_mask):
+    path = _float_tiff(tmp_path / 'bad.tif', bad)
+    with pytest.raises(MedicalImageError, match='9 voxels are NaN or infinite') as info:
+        read_medical_image(path, modality='2d', as_mask=as_mask)
+    assert info.value.path == path and path in str(info.value)
+
+
+def test_finite_float_tiff_is_read(tmp_path):
+    path = _float_tiff(tmp_path / 'good.tif', 0.5)
+    image = read_image_2d(path, scale=False)
+    assert image.array.shape == (1, 12, 10) and np.isfinite(image.array).all()
+    assert image.array[0, 4, 3] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize('as_mask', [False, True])
+def test_dicom_with_nan_rescale_is_refused(tmp_path, as_mask):
+    pixels = np.arange(80).reshape(8, 10) * 40
+    path = _write_dicom(tmp_path / 'nan.dcm', pixels, RescaleSlope=float('nan'),
+                        RescaleIntercept=0)
+    with pytest.raises(MedicalImageError, match='80 voxels are NaN or infinite') as info:
+        read_medical_image(path, modality='2d', as_mask=as_mask)
+    assert info.value.path == path
+
+
+@pytest.mark.parametrize('pixels', [
+    (40, 40),  # 1600 > 2 x 100: PIL raises DecompressionBombError
+    (12, 12),  # 144 in (100, 200]: PIL only warns; unimedi refuses it as well
+])
+def test_image_over_pil_pixel_limit_names_the_file(tmp_path, monkeypatch, pixels):
+    path = str(tmp_path / 'big.png')
+    Image.fromarray(np.zeros(pixels, np.uint8)).save(path)
+    monkeypatch.setattr(Image, 'MAX_IMAGE_PIXELS', 100)
+    filters = list(warnings.filters)
+    with pytest.raises(MedicalImageError, match='MAX_IMAGE_PIXELS') as info:
+        read_medical_image(path, modality='2d')
+    message = str(info.value)
+    assert info.value.path == path and message.startswith(path)
+    assert 'larger than' in message and '100' in message and 'trusted' in message
+    assert warnings.filters == filters  # no filter leaks out of the reader
+    monkeypatch.setattr(Image, 'MAX_IMAGE_PIXELS', None)  # the documented way out
+    assert read_medical_image(path).array.shape == (1, ) + pixels
+
+
+def _normalised_window(pixels: np.ndarray, ds) -> np.ndarray:
+    """pydicom's VOI output mapped from its range (the stored bits, PS3.3 C.11.2) to [0, 1]."""
+    from pydicom.pixels import apply_modality_lut, apply_voi_lut
+
+    values = apply_voi_lut(apply_modality_lut(pixels, ds), ds)
+    return values / (2 ** int(ds.BitsStored) - 1)  # unsigned, no rescale: [0, 2^bits - 1]
+
+
+def test_sigmoid_voi_lut_function_is_windowed_like_pydicom(tmp_path):
+    pixels = np.arange(80).reshape(8, 10) * 50  # 0 .. 3950
+    path = _write_dicom(tmp_path / 'sigmoid.dcm', pixels, WindowCenter=2000,
+                        WindowWidth=1500, VOILUTFunction='SIGMOID')
+    image = read_medical_image(path, modality='2d')
+    ds = pydicom.dcmread(path)
+    expected = _normalised_window(ds.pixel_array, ds)
+    assert image.unit == 'unit' and image.meta['window'] == (2000.0, 1500.0)
+    np.testing.assert_allclose(image.array[0], expected, atol=1e-6)
+    # really a sigmoid, not the linear ramp: no pixel is clipped to 0 or 1
+    assert 0.0 < image.array.min() < 0.05 and 0.95 < image.array.max() < 1.0
+    linear = np.clip((pixels - (2000 - 750)) / 1500, 0, 1)
+    assert np.abs(image.array[0] - linear).max() > 0.05
+
+
+def test_linear_window_follows_the_dicom_standard(tmp_path):
+    """LINEAR (the default) is PS3.3 C.11.2.1.2.1: ``((x - (c - 0.5)) / (w - 1) + 0.5)``."""
+    pixels = np.arange(80).reshape(8, 10) * 50
+    path = _write_dicom(tmp_path / 'linear.dcm', pixels, WindowCenter=1000, WindowWidth=11,
+                        RescaleSlope=2, RescaleIntercept=-100)
+    image = read_medical_image(path, modality='2d')
+    ds = pydicom.dcmread(path)
+    hu = pixels * 2.0 - 100
+    expected = np.clip((hu - 999.5) / 10 + 0.5, 0, 1)
+    np.testing.assert_allclose(image.array[0], expected, atol=1e-6)
+    assert 0 < image.array[0][hu == 1000][0] < 1  # a pixel inside the narrow window
+    # the output range follows the rescale (y_min/y_max of the stored bits, rescaled)
+    values = pydicom.pixels.apply_voi_lut(pydicom.pixels.apply_modality_lut(ds.pixel_array, ds),
+                                          ds)
+    low, high = -100.0, (2 ** 12 - 1) * 2.0 - 100
+    np.testing.assert_allclose(image.array[0], (values - low) / (high - low), atol=1e-6)
+
+
+def test_window_width_below_one_names_the_file(tmp_path):
+    path = _write_dicom(tmp_path / 'w0.dcm', np.zeros((4, 4)), WindowCenter=10, WindowWidth=0.5)
+    with pytest.raises(MedicalImageError, match='apply_window=False') as info:
+        read_medical_image(path)
+    assert info.value.path == path
+    assert read_medical_image(path, apply_window=False).array.shape == (1, 4, 4)
+
+
+def test_voi_lut_sequence_is_applied(tmp_path):
+    from pydicom.dataset import Dataset
+
+    item = Dataset()
+    item.LUTDescriptor = [4, 1000, 16]  # 4 entries, first mapped value 1000, 16 bit
+    item.LUTData = [300, 200, 100, 0]  # an inverting LUT
+    pixels = np.array([[0, 1000, 1001], [1002, 1003, 4000]])
+    path = _write_dicom(tmp_path / 'lut.dcm', pixels)
+    ds = pydicom.dcmread(path)
+    ds.VOILUTSequence = [item]
+    ds['VOILUTSequence'].value[0]['LUTData'].VR = 'US'
+    ds.save_as(path)
+    image = read_medical_image(path, modality='2d')
+    assert image.meta['window'] == 'VOILUTSequence'
+    np.testing.assert_allclose(image.array[0], [[1, 1, 2 / 3], [1 / 3, 0, 0]], atol=1e-6)

@@ -7,6 +7,8 @@ import os
 import os.path as osp
 from typing import Sequence
 
+from monai.data import load_decathlon_datalist
+
 from unimedi.io.paths import require_annotation, resolve_path
 from unimedi.io.writers import strip_image_suffix
 from unimedi.registry import DATASETS
@@ -42,12 +44,15 @@ class NiftiSegDataset(MedBaseDataset):
                        "label": "labelsTr/label0001.nii.gz"}, ...],
          "validation": [...], "test": [{"image": ...}, ...]}
 
-    ``split`` picks the list; paths are relative to ``data_root`` unless absolute. Cases
-    without ``"label"`` (e.g. a test list) have no ``seg_map_path``. Instead of a file, a
-    config can give the cases inline: ``data_list=[dict(image=..., label=...)]``.
+    It is read by MONAI's ``load_decathlon_datalist``, so a ``"test"`` list may also be plain
+    image paths, as in the Medical Segmentation Decathlon's ``dataset.json``. ``split`` picks
+    the list; paths are relative to ``data_root`` unless absolute. Cases without
+    ``"label"`` (e.g. a test list) have no ``seg_map_path``. Instead of a file, a config can
+    give the cases inline: ``data_list=[dict(image=..., label=...)]``.
 
     Classes: ``metainfo['classes']``, background first (BCV: :data:`BCV_CLASSES`).
-    ``sample_id`` is the image path as listed.
+    ``sample_id`` is the image path as listed (normalised, e.g. ``a/./b`` -> ``a/b``, in a
+    file).
 
     Args:
         ann_file: the datalist JSON (relative to ``data_root`` unless absolute).
@@ -72,16 +77,25 @@ class NiftiSegDataset(MedBaseDataset):
         if self.inline_cases is not None:
             return self.inline_cases, 'data_list'
         require_annotation(self.ann_file)
-        with open(self.ann_file, encoding='utf-8') as f:
-            try:
-                datalist = json.load(f)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f'{self.ann_file}: invalid JSON ({exc.msg})') from exc
-        if not isinstance(datalist, dict) or self.split not in datalist:
-            keys = sorted(datalist) if isinstance(datalist, dict) else type(datalist).__name__
+        where = f'{self.ann_file}[{self.split!r}]'
+        try:  # base_dir '': keep the listed paths (the sample ids); data_root joins them later
+            cases = load_decathlon_datalist(self.ann_file, is_segmentation=True,
+                                            data_list_key=self.split, base_dir='')
+        except json.JSONDecodeError as exc:
+            raise ValueError(f'{self.ann_file}: invalid JSON ({exc.msg})') from exc
+        except ValueError as exc:  # the file exists, so MONAI found no such key
             raise ValueError(f'{self.ann_file}: no list {self.split!r} (split); the file has '
-                             f'{keys}')
-        return datalist[self.split], f'{self.ann_file}[{self.split!r}]'
+                             f'{self._top_level()}') from exc
+        except (TypeError, IndexError, KeyError) as exc:  # not a list of dicts; empty "test"
+            raise ValueError(f'{where}: expected a non-empty list of {{"image", "label"}} '
+                             f'cases ({exc})') from exc
+        return cases, where
+
+    def _top_level(self) -> list | str:
+        """The keys of the datalist file, or its JSON type when it is no object."""
+        with open(self.ann_file, encoding='utf-8') as f:
+            datalist = json.load(f)
+        return sorted(datalist) if isinstance(datalist, dict) else type(datalist).__name__
 
     def load_data_list(self) -> list[dict]:
         cases, where = self._cases()
@@ -91,9 +105,11 @@ class NiftiSegDataset(MedBaseDataset):
         for number, case in enumerate(cases):
             here = f'{where}[{number}]'
             image = case.get('image') if isinstance(case, dict) else None
-            if not isinstance(image, str) or not image:
+            # MONAI's path normalisation turns an empty path into '.'
+            if not isinstance(image, str) or image in ('', os.curdir):
                 raise ValueError(f'{here}: each case needs one "image" path, got {case!r}')
             label = case.get('label')
+            label = None if label in ('', os.curdir) else label
             if label is not None and not isinstance(label, str):
                 raise ValueError(f'{here}: "label" must be one path, got {label!r}')
             img_path = resolve_path(self.data_root, image)

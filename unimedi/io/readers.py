@@ -71,7 +71,7 @@ def file_kind(path: str) -> str:
         return 'nifti'
     if lower.endswith(IMAGE_2D_SUFFIXES):
         return 'image2d'
-    if lower.endswith(DICOM_SUFFIXES) or _has_dicom_preamble(path):
+    if lower.endswith(DICOM_SUFFIXES) or _is_dicom(path):
         return 'dicom'
     known = IMAGE_2D_SUFFIXES + NIFTI_SUFFIXES + DICOM_SUFFIXES
     raise MedicalImageError(
@@ -79,11 +79,13 @@ def file_kind(path: str) -> str:
         'a DICOM file or a folder holding one DICOM series')
 
 
-def _has_dicom_preamble(path: str) -> bool:
+def _is_dicom(path: str) -> bool:
+    """Whether ``path`` has the DICOM preamble (``DICM`` at byte 128); files without one
+    need a DICOM suffix. An unreadable file is not DICOM (its reader names the problem)."""
+    from pydicom.misc import is_dicom
+
     try:
-        with open(path, 'rb') as f:
-            f.seek(128)
-            return f.read(4) == b'DICM'
+        return is_dicom(path)
     except OSError:
         return False
 
@@ -104,7 +106,13 @@ def _check_finite(path: str, array: np.ndarray) -> None:
 
 # ----------------------------------------------------------------------------- 2D files
 def read_image_2d(path: str, scale: bool = True) -> MedicalImage:
-    """Read a PNG/JPEG/BMP/TIFF radiograph (8 or 16 bit, grey or RGB).
+    """Read a PNG/JPEG/BMP/TIFF radiograph (8 or 16 bit, grey or RGB; float TIFF).
+
+    An image of more than ``PIL.Image.MAX_IMAGE_PIXELS`` pixels (PIL's guard against
+    decompression bombs) is refused with :class:`MedicalImageError`, also in the range where
+    PIL itself only warns (up to twice the limit), because Python shows a warning once per
+    place and later large files would pass unnoticed. Raise the limit for trusted files
+    (``PIL.Image.MAX_IMAGE_PIXELS = None`` disables it).
 
     Args:
         path: the image file.
@@ -113,21 +121,33 @@ def read_image_2d(path: str, scale: bool = True) -> MedicalImage:
 
     Returns:
         MedicalImage with ``array`` of shape ``(1, H, W)`` float32 and spacing ``(1, 1)``.
+
+    Raises:
+        MedicalImageError: unreadable, too large, not 2D, or NaN / infinite pixels.
     """
     from PIL import Image, UnidentifiedImageError
 
     _check_exists(path)
     try:
-        with Image.open(path) as img:
-            img.load()
-            mode = img.mode
-            if mode in ('RGB', 'RGBA', 'P', 'LA', 'CMYK', 'YCbCr'):
-                img = img.convert('L')
-            array = np.array(img)
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img.load()
+                mode = img.mode
+                if mode in ('RGB', 'RGBA', 'P', 'LA', 'CMYK', 'YCbCr'):
+                    img = img.convert('L')
+                array = np.array(img)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise MedicalImageError(
+            path, f'the image is larger than PIL\'s limit Image.MAX_IMAGE_PIXELS = '
+            f'{Image.MAX_IMAGE_PIXELS} pixels ({exc}); if the file is trusted, raise the limit '
+            'before reading: PIL.Image.MAX_IMAGE_PIXELS = <more pixels> (None disables the '
+            'check)') from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise MedicalImageError(path, f'corrupt or unreadable image ({exc})') from exc
     if array.ndim != 2:
         raise MedicalImageError(path, f'expected a 2D image, got shape {array.shape}')
+    _check_finite(path, array)
     depth_max = 255.0 if array.dtype == np.uint8 else 65535.0
     if array.dtype not in (np.uint8, np.uint16) and array.max(initial=0) > 65535:
         depth_max = float(array.max())
@@ -160,7 +180,9 @@ def _dicom_pixels(path: str, ds) -> np.ndarray:
         raw = ds.pixel_array
     except Exception as exc:  # pydicom raises many types for broken pixel data
         raise MedicalImageError(path, f'cannot decode DICOM pixel data ({exc})') from exc
-    return np.asarray(apply_modality_lut(raw, ds), dtype=np.float32)
+    pixels = np.asarray(apply_modality_lut(raw, ds), dtype=np.float32)
+    _check_finite(path, pixels)  # e.g. a NaN rescale slope
+    return pixels
 
 
 def _first(value) -> float:
@@ -170,19 +192,60 @@ def _first(value) -> float:
         return float(value)
 
 
+def _apply_voi(path: str, pixels: np.ndarray, ds) -> tuple[np.ndarray, tuple | str] | None:
+    """The file's window (preferred) or VOI LUT Sequence, by pydicom, mapped to [0, 1].
+
+    A window's output range is pydicom's (the stored bits, rescaled: PS3.3 C.11.2); it is
+    found by windowing the two extremes, so LINEAR, LINEAR_EXACT and SIGMOID all map to it.
+    A VOI LUT's output is min-max scaled.
+
+    Args:
+        pixels (np.ndarray): ``(H, W)`` after the modality LUT.
+
+    Returns:
+        ``(H, W)`` float32 in [0, 1] and what was applied: ``(center, width)`` or
+        ``'VOILUTSequence'``; ``None`` when the file has neither.
+    """
+    from pydicom.pixels import apply_voi_lut
+
+    windowed = ds.get('WindowCenter') is not None and ds.get('WindowWidth') is not None
+    if not windowed and not ds.get('VOILUTSequence'):
+        return None
+    if not windowed and np.array_equal(pixels, np.round(pixels)):
+        pixels = pixels.astype(np.int64)  # a VOI LUT indexes by integer values
+    try:
+        values = np.asarray(apply_voi_lut(pixels, ds, prefer_lut=False), dtype=np.float64)
+        if windowed:
+            with np.errstate(over='ignore'):  # exp() of the extremes in SIGMOID
+                low, high = apply_voi_lut(np.array([-1e300, 1e300]), ds, prefer_lut=False)
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError,
+            NotImplementedError) as exc:
+        raise MedicalImageError(path, f'cannot apply the DICOM window / VOI LUT ({exc}); '
+                                'read it with apply_window=False to ignore them') from exc
+    if not windowed:
+        low, high = float(values.min()), float(values.max())
+    values = np.clip((values - low) / max(high - low, 1e-6), 0.0, 1.0)
+    applied = (_first(ds.WindowCenter), _first(ds.WindowWidth)) if windowed else 'VOILUTSequence'
+    return values.astype(np.float32), applied
+
+
 def read_dicom_2d(path: str, apply_window: bool = True) -> MedicalImage:
     """Read a single-frame DICOM image.
 
     CT images (``Modality == 'CT'``) come out in Hounsfield units (rescale slope and
     intercept applied), ``unit='HU'``. Radiographs (CR, DX, ...) come out in [0, 1]:
-    rescale applied, then the file's window (or VOI LUT) when present and ``apply_window``,
-    otherwise min-max; MONOCHROME1 images are inverted so that bone is bright.
+    rescale applied, then, when ``apply_window``, the file's window (its VOI LUT Function:
+    LINEAR, LINEAR_EXACT or SIGMOID) or else its VOI LUT Sequence, by pydicom's
+    ``apply_voi_lut``; without either, min-max. MONOCHROME1 images are inverted so that
+    bone is bright.
 
     Returns:
         MedicalImage with ``array`` ``(1, H, W)`` float32 and spacing ``(row, col)`` in mm.
-    """
-    from pydicom.pixels import apply_voi_lut
 
+    Raises:
+        MedicalImageError: unreadable, multi-frame, NaN / infinite values, or a window
+            pydicom refuses (e.g. a LINEAR width below 1).
+    """
     _check_exists(path)
     ds = _dicom_dataset(path)
     frames = int(ds.get('NumberOfFrames', 1) or 1)
@@ -198,14 +261,10 @@ def read_dicom_2d(path: str, apply_window: bool = True) -> MedicalImage:
     if meta['modality'] == 'CT':
         return MedicalImage(array[None], spacing, None, 'HU', meta)
 
-    if apply_window and 'WindowCenter' in ds and 'WindowWidth' in ds:
-        center, width = _first(ds.WindowCenter), max(_first(ds.WindowWidth), 1.0)
-        array = np.clip((array - (center - width / 2.0)) / width, 0.0, 1.0)
-        meta['window'] = (center, width)
+    voi = _apply_voi(path, array, ds) if apply_window else None
+    if voi is not None:
+        array, meta['window'] = voi
     else:
-        if apply_window and 'VOILUTSequence' in ds:
-            array = np.asarray(apply_voi_lut(array, ds), dtype=np.float32)
-            meta['window'] = 'VOILUTSequence'
         low, high = float(array.min()), float(array.max())
         array = (array - low) / max(high - low, 1e-6)
     if photometric == 'MONOCHROME1':
@@ -308,8 +367,7 @@ def read_dicom_series(folder: str, axcodes: str = 'RAS') -> MedicalImage:
         if arrays and pixels.shape != arrays[0].shape:
             raise MedicalImageError(f, f'slice shape {pixels.shape} differs from {arrays[0].shape}')
         arrays.append(pixels)
-    volume_krc = np.stack(arrays)  # (slice, row, col)
-    _check_finite(folder, volume_krc)
+    volume_krc = np.stack(arrays)  # (slice, row, col); each slice checked finite
     row_spacing, col_spacing = (float(v) for v in slices[0][1].PixelSpacing)
     origin = np.asarray(slices[0][1].ImagePositionPatient, dtype=np.float64)
     # Voxel (col, row, slice) -> LPS world, then LPS -> RAS by negating x and y.

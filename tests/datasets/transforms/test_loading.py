@@ -5,12 +5,15 @@ whether it is read with ``read_medical_image``, ``LoadMedicalImage`` or ``LoadMe
 """
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
+from mmengine.logging import MMLogger
 from PIL import Image
 
 from unimedi.datasets.transforms import LoadMedicalImage, LoadMedicalMask
@@ -140,6 +143,32 @@ def _nifti_inf(tmp, data):
     return path, '3d', path, path
 
 
+def _float_tiff(tmp, bad, name):
+    values = np.linspace(0, 1, 20 * 16, dtype=np.float32).reshape(20, 16)
+    values[4:8, 4:8] = bad
+    path = tmp / name
+    Image.fromarray(values, mode='F').save(path)
+    return path
+
+
+def _nan_tiff(tmp, data):
+    path = _float_tiff(tmp, np.nan, 'nan.tif')
+    return path, '2d', path, path
+
+
+def _inf_tiff(tmp, data):
+    path = _float_tiff(tmp, np.inf, 'inf.tiff')
+    return path, None, path, path
+
+
+def _nan_dicom(tmp, data):
+    ds = pydicom.dcmread(str(data / 'dicom' / 'CT_small.dcm'))
+    ds.RescaleSlope = float('nan')  # a broken header: every HU value becomes NaN
+    path = tmp / 'nan_slope.dcm'
+    ds.save_as(str(path))
+    return path, '2d', path, path
+
+
 BAD_INPUTS = {
     'missing_png': _missing('missing.png'),
     'missing_jpg': _missing('missing.jpg'),
@@ -162,6 +191,9 @@ BAD_INPUTS = {
     'nifti_4d_three_volumes': _nifti_4d,
     'nan_volume': _nifti_nan,
     'inf_volume': _nifti_inf,
+    'nan_tiff': _nan_tiff,
+    'inf_tiff': _inf_tiff,
+    'nan_dicom': _nan_dicom,
 }
 
 LOADERS = ('read_medical_image', 'LoadMedicalImage', 'LoadMedicalMask')
@@ -351,3 +383,99 @@ def test_transforms_are_registered():
         assert TRANSFORMS.get(name) is not None
     load = TRANSFORMS.build(dict(type='LoadMedicalImage', modality='2d'))
     assert isinstance(load, LoadMedicalImage) and 'modality=2d' in repr(load)
+
+
+# ----------------------------------------------------------------------------- on_error
+class _Messages(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [r.getMessage() for r in self.records if r.levelno == logging.WARNING]
+
+
+@pytest.fixture
+def logged():
+    """The WARNING messages of the current MMLogger while the test runs."""
+    logger, handler = MMLogger.get_current_instance(), _Messages()
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+
+
+def test_on_error_skip_logs_the_file_and_returns_none(tmp_path, logged):
+    path = _float_tiff(tmp_path, np.nan, 'nan.tif')
+    assert LoadMedicalImage(on_error='skip')(dict(img_path=str(path), modality='2d')) is None
+    assert len(logged.warnings) == 1
+    message = logged.warnings[0]
+    assert str(path) in message and 'NaN or infinite' in message and 'skip' in message
+    good = _png(tmp_path / 'good.png')
+    results = LoadMedicalImage(on_error='skip')(dict(img_path=str(good)))
+    assert results['img'].shape == (1, 20, 16) and len(logged.warnings) == 1
+
+
+def test_on_error_raise_is_the_default(tmp_path, logged):
+    path = _float_tiff(tmp_path, np.nan, 'nan.tif')
+    for load in (LoadMedicalImage(), LoadMedicalImage(on_error='raise')):
+        with pytest.raises(MedicalImageError, match='NaN or infinite') as info:
+            load(dict(img_path=str(path)))
+        assert info.value.path == str(path)
+    assert not logged.warnings
+
+
+def test_on_error_skip_still_raises_configuration_errors():
+    with pytest.raises(KeyError, match='img_path'):
+        LoadMedicalImage(on_error='skip')(dict())
+
+
+def test_bad_on_error_value():
+    with pytest.raises(ValueError, match=r"on_error must be one of \('raise', 'skip'\), got "
+                       r"'ignore'"):
+        LoadMedicalImage(on_error='ignore')
+
+
+def test_on_error_repr_keeps_cache_keys_of_the_default():
+    assert 'on_error' not in repr(LoadMedicalImage())  # CachedTransforms keys by the repr
+    assert "on_error='skip'" in repr(LoadMedicalImage(on_error='skip'))
+
+
+def _nan_and_good_manifest(tmp_path) -> tuple[Path, Path, Path]:
+    bad = _float_tiff(tmp_path, np.nan, 'nan.tif')
+    good = _png(tmp_path / 'good.png')
+    rows = [dict(path=bad.name, modality='2d', report='FINDINGS: none.'),
+            dict(path=good.name, modality='2d', report='FINDINGS: none.')]
+    manifest = tmp_path / 'manifest.jsonl'
+    manifest.write_text(''.join(json.dumps(row) + '\n' for row in rows))
+    return manifest, bad, good
+
+
+def test_dataset_skips_a_nan_image_in_training(tmp_path, logged):
+    from unimedi.datasets import ImageReportDataset
+
+    manifest, bad, good = _nan_and_good_manifest(tmp_path)
+    dataset = ImageReportDataset(str(manifest), data_root=str(tmp_path),
+                                 pipeline=[dict(type='LoadMedicalImage', on_error='skip')])
+    assert dataset.get_data_info(0)['img_path'] == str(bad)
+    sample = dataset[0]  # MMEngine refetches a random other index when the pipeline gives None
+    assert sample['img_path'] == str(good)
+    assert sample['img'].shape == (1, 20, 16) and np.isfinite(sample['img']).all()
+    assert logged.warnings and all(str(bad) in m for m in logged.warnings)
+    assert 'NaN or infinite' in logged.warnings[0]
+
+
+def test_dataset_in_test_mode_refuses_the_skipped_image_after_naming_it(tmp_path, logged):
+    """MMEngine raises a bare ``Exception`` for ``None`` in test mode; the warning names the
+    file."""
+    from unimedi.datasets import ImageReportDataset
+
+    manifest, bad, _ = _nan_and_good_manifest(tmp_path)
+    dataset = ImageReportDataset(str(manifest), data_root=str(tmp_path), test_mode=True,
+                                 pipeline=[dict(type='LoadMedicalImage', on_error='skip')])
+    with pytest.raises(Exception, match='should not get `None`'):
+        dataset[0]
+    assert len(logged.warnings) == 1 and str(bad) in logged.warnings[0]

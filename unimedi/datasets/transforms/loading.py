@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 from mmcv.transforms import BaseTransform
+from mmengine.logging import MMLogger
 
 from unimedi.io.readers import MedicalImageError, read_medical_image
 from unimedi.registry import TRANSFORMS
 from unimedi.structures import check_modality
+
+ON_ERROR = ('raise', 'skip')
 
 
 @TRANSFORMS.register_module()
@@ -28,21 +31,39 @@ class LoadMedicalImage(BaseTransform):
             absent too, accepts either and records what it found.
         axcodes: orientation of volumes (see :mod:`unimedi.io.readers`).
         apply_window: DICOM radiographs use the window stored in the file.
+        on_error: what a file that cannot be used does (:class:`MedicalImageError`:
+            unreadable, NaN / infinite values, over PIL's pixel limit, wrong
+            dimensionality...). ``'raise'`` (default) raises it. ``'skip'`` logs a warning
+            naming the file and the problem (``MMLogger.get_current_instance()``) and
+            returns ``None``: a training dataset (MMEngine's ``BaseDataset``) then serves a
+            random other sample (up to ``max_refetch`` tries), while a ``test_mode``
+            dataset raises MMEngine's ``Exception`` (after the warning), since evaluation
+            must see every sample. Configuration errors (no ``img_path``) always raise.
     """
 
     def __init__(self, modality: str | None = None, axcodes: str = 'RAS',
-                 apply_window: bool = True):
+                 apply_window: bool = True, on_error: str = 'raise'):
         check_modality(modality, optional=True)
+        if on_error not in ON_ERROR:
+            raise ValueError(f'on_error must be one of {ON_ERROR}, got {on_error!r}')
         self.modality = modality
         self.axcodes = axcodes
         self.apply_window = apply_window
+        self.on_error = on_error
 
-    def transform(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict | None:
         if 'img_path' not in results:
             raise KeyError(f'LoadMedicalImage needs "img_path"; the sample has {sorted(results)}')
         modality = self.modality or results.get('modality')
-        image = read_medical_image(results['img_path'], modality=modality, axcodes=self.axcodes,
-                                   apply_window=self.apply_window)
+        try:
+            image = read_medical_image(results['img_path'], modality=modality,
+                                       axcodes=self.axcodes, apply_window=self.apply_window)
+        except MedicalImageError as exc:
+            if self.on_error == 'raise':
+                raise
+            MMLogger.get_current_instance().warning(
+                f'LoadMedicalImage(on_error=\'skip\') skips a sample: {exc}')
+            return None
         results['img'] = image.array.astype(np.float32, copy=False)
         results['img_shape'] = results['ori_shape'] = tuple(image.array.shape[1:])
         results['spacing'] = tuple(image.spacing)
@@ -51,9 +72,10 @@ class LoadMedicalImage(BaseTransform):
         results['modality'] = {2: '2d', 3: '3d'}[image.spatial_dims]
         return results
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # on_error only when set: CachedTransforms keys by the repr
+        skip = '' if self.on_error == 'raise' else f', on_error={self.on_error!r}'
         return (f'{self.__class__.__name__}(modality={self.modality}, axcodes={self.axcodes!r}, '
-                f'apply_window={self.apply_window})')
+                f'apply_window={self.apply_window}{skip})')
 
 
 @TRANSFORMS.register_module()
