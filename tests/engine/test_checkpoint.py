@@ -206,3 +206,93 @@ def test_missing_file_raises_file_not_found(tmp_path):
         path = tmp_path / name
         with pytest.raises(FileNotFoundError, match=name):
             load_state_dict_file(str(path))
+
+
+# ---------------------------------------------------------------- corrupt vs unsafe files
+class _CreatesAFile:
+    """Unpickling this creates ``path``: the payload of a malicious checkpoint."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return open, (self.path, 'w')
+
+
+def _malicious_checkpoint(tmp_path):
+    marker = tmp_path / 'payload_ran'
+    path = tmp_path / 'bad.pth'
+    torch.save(dict(state_dict=_weights(), meta=dict(x=_CreatesAFile(marker))), path)
+    return path, marker
+
+
+@pytest.mark.parametrize('damage', ['truncated', 'empty', 'random bytes'])
+def test_corrupt_files_are_reported_as_corrupt_not_as_unsafe(tmp_path, damage):
+    from unimedi.engine.checkpoint import CorruptCheckpointError
+    path = tmp_path / 'weights.pth'
+    torch.save(dict(state_dict=_weights()), path)
+    data = path.read_bytes()
+    path.write_bytes({'truncated': data[:len(data) // 2], 'empty': b'',
+                      'random bytes': np.random.default_rng(0).bytes(4096)}[damage])
+    with pytest.raises(CorruptCheckpointError, match='not a readable checkpoint') as info:
+        load_state_dict_file(str(path))
+    message = str(info.value)
+    assert str(path) in message
+    assert 'weights_only=False' not in message and 'run code' not in message
+
+
+def test_random_bytes_named_safetensors_name_the_file(tmp_path):
+    from unimedi.engine.checkpoint import CorruptCheckpointError
+    path = tmp_path / 'model.safetensors'
+    path.write_bytes(np.random.default_rng(0).bytes(4096))
+    with pytest.raises(CorruptCheckpointError, match='not a readable .safetensors') as info:
+        load_state_dict_file(str(path))
+    assert str(path) in str(info.value)
+
+
+def test_unsafe_files_name_the_object_and_never_advise_unsafe_loading(tmp_path):
+    from unimedi.engine.checkpoint import UnsafeCheckpointError
+    path, marker = _malicious_checkpoint(tmp_path)
+    with pytest.raises(UnsafeCheckpointError, match='refused to load') as info:
+        load_state_dict_file(str(path))
+    message = str(info.value)
+    assert str(path) in message and '.open' in message  # the global it would call
+    assert 'weights_only=False' not in message
+    assert not marker.exists()
+
+
+def _toy_runner(tmp_path, **kwargs):
+    from fakes.toy_training import toy_runner
+    return toy_runner(tmp_path / 'work', 1, **kwargs)
+
+
+def test_every_load_path_is_weights_only_even_when_the_environment_says_otherwise(
+        tmp_path, monkeypatch):
+    """TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 turns plain torch.load into unpickling; every
+    unimedi and MMEngine load path still refuses the payload."""
+    from mmengine.runner.checkpoint import _load_checkpoint, load_checkpoint
+
+    from unimedi.engine.checkpoint import UnsafeCheckpointError
+    path, marker = _malicious_checkpoint(tmp_path)
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    runner = _toy_runner(tmp_path)
+    entry_points = {
+        'load_state_dict_file': lambda: load_state_dict_file(str(path)),
+        # init_cfg=dict(type='Pretrained'), mmseg backbones and the runner all use these
+        'mmengine _load_checkpoint': lambda: _load_checkpoint(str(path), map_location='cpu'),
+        'mmengine load_checkpoint': lambda: load_checkpoint(runner.model, str(path)),
+        'load_from / tools/test.py': lambda: runner.load_checkpoint(str(path)),
+        '--resume FILE': lambda: runner.resume(str(path)),
+    }
+    for name, load in entry_points.items():
+        with pytest.raises(UnsafeCheckpointError, match='refused to load'):
+            load()
+        assert not marker.exists(), f'{name} ran the payload'
+
+
+@pytest.mark.parametrize('url', ['https://example.org/vit.pth', 'open-mmlab://resnet50',
+                                 'torchvision://resnet50'])
+def test_download_schemes_are_refused(url):
+    from mmengine.runner.checkpoint import _load_checkpoint
+    with pytest.raises(FileNotFoundError, match='never downloaded'):
+        _load_checkpoint(url, map_location='cpu')

@@ -9,6 +9,11 @@
   back, so ``--resume`` works on torch >= 2.6 without ``weights_only=False``.
 - Pretrained weights load from ``.safetensors`` or from ``.pth``/``.pt`` with
   ``weights_only=True`` (:func:`load_state_dict_file`).
+- MMEngine's own loading (``load_from``, ``--resume``, ``tools/test.py``, ``Pretrained``
+  initialisation) goes through the same function: importing this module registers it as
+  MMEngine's loader of local paths, and refuses the download schemes.
+- A bad file gets an error that names it and says which kind it is: corrupt or truncated
+  (:class:`CorruptCheckpointError`), or holding Python objects (:class:`UnsafeCheckpointError`).
 
 :class:`~unimedi.engine.hooks.SafeCheckpointHook` applies the first two rules in a run.
 """
@@ -17,11 +22,15 @@ from __future__ import annotations
 import json
 import os
 import os.path as osp
+import pickle
+import re
+import zipfile
 from collections import OrderedDict
 
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
 
 _HISTORY_TAG = '__history_buffer__'
 
@@ -65,35 +74,116 @@ def restore_history_buffers(value):
     return value
 
 
+class CheckpointError(ValueError):
+    """A weights file that cannot be used; the message names the file and the problem."""
+
+
+class CorruptCheckpointError(CheckpointError):
+    """The file is empty, truncated or not a checkpoint at all."""
+
+
+class UnsafeCheckpointError(CheckpointError):
+    """The file needs Python objects beyond tensors and plain containers to load."""
+
+
+_UNSAFE_GLOBAL = re.compile(r'(?:unsupported|Unsupported) global:? (?:GLOBAL )?([\w.]+)')
+
+
+def _unsafe_global(message: str) -> str | None:
+    """The global a weights-only unpickler refused, from its message (None: none named)."""
+    match = _UNSAFE_GLOBAL.search(message)
+    return match.group(1) if match else None
+
+
+def torch_load_weights_only(path: str, map_location: str | torch.device | None = 'cpu'):
+    """``torch.load(path, weights_only=True)``, whatever the environment says.
+
+    ``weights_only=True`` is passed explicitly, so ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` (and
+    torch's default on versions before 2.6) cannot turn the file into code. Errors tell the
+    two kinds of bad file apart, and never advise unpickling a file of unknown origin.
+
+    Raises:
+        FileNotFoundError: no such file.
+        CorruptCheckpointError: empty, truncated or not a torch file.
+        UnsafeCheckpointError: it holds other Python objects (names the first one).
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: checkpoint not found (weights are never downloaded; '
+                                'give a local file)')
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        name = _unsafe_global(str(exc))
+        if name is None:
+            raise CorruptCheckpointError(
+                f'{path}: not a readable checkpoint: {osp.getsize(path)} bytes that are not a '
+                'torch file of tensors (corrupt, or another format)') from exc
+        raise UnsafeCheckpointError(
+            f'{path}: refused to load: it holds Python objects beyond tensors and plain '
+            f'containers (the first: {name}), which could run code when unpickled; unimedi '
+            'never unpickles those. If the file comes from a source you trust, save its '
+            'tensors there as a plain state dict or a .safetensors file and load that.'
+        ) from exc
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
+        detail = (str(exc).splitlines() or [''])[0][:120]
+        raise CorruptCheckpointError(
+            f'{path}: not a readable checkpoint: the file is empty, truncated or corrupt '
+            f'({osp.getsize(path)} bytes; {type(exc).__name__}{": " if detail else ""}'
+            f'{detail}). If it was being written or copied, copy it again.') from exc
+
+
 def load_state_dict_file(path: str, map_location: str | torch.device = 'cpu') -> dict:
     """Load weights from a local ``.safetensors`` or ``.pth``/``.pt``/``.bin`` file safely.
 
-    A ``.pth`` is read with ``weights_only=True``; a runner checkpoint's ``state_dict`` is
-    returned when the file holds one.
+    A ``.pth`` is read by :func:`torch_load_weights_only`; a runner checkpoint's
+    ``state_dict`` is returned when the file holds one.
 
     Raises:
         FileNotFoundError: no such file (nothing is ever downloaded).
-        ValueError: the file needs arbitrary Python objects to load (names the file).
+        CorruptCheckpointError: an empty, truncated or corrupt file (names the file).
+        UnsafeCheckpointError: the file needs arbitrary Python objects to load.
+        CheckpointError: the file holds something other than a state dict.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: checkpoint not found (weights are never downloaded; '
                                 'give a local file)')
     if path.endswith('.safetensors'):
         from safetensors.torch import load_file
-        return load_file(path, device=str(map_location))
-    try:
-        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # pickle.UnpicklingError and friends
-        raise ValueError(
-            f'{path}: refused to load; it holds Python objects beyond tensors and plain '
-            'containers, which could run code when unpickled. Convert it where you trust it, '
-            'e.g. torch.save(torch.load(path, weights_only=False)["state_dict"], new_path).'
-            f' ({type(exc).__name__})') from exc
+        try:
+            return load_file(path, device=str(map_location))
+        except Exception as exc:  # safetensors_rust.SafetensorError: header, size, ...
+            raise CorruptCheckpointError(
+                f'{path}: not a readable .safetensors file ({osp.getsize(path)} bytes; '
+                f'{exc})') from exc
+    checkpoint = torch_load_weights_only(path, map_location)
     if isinstance(checkpoint, dict) and isinstance(checkpoint.get('state_dict'), dict):
         return checkpoint['state_dict']
     if not isinstance(checkpoint, dict):
-        raise ValueError(f'{path}: expected a state dict, got {type(checkpoint).__name__}')
+        raise CheckpointError(f'{path}: expected a state dict, got {type(checkpoint).__name__}')
     return checkpoint
+
+
+def load_from_local_weights_only(filename: str, map_location=None):
+    """MMEngine's local checkpoint loader, with :func:`torch_load_weights_only`.
+
+    Registered for every local path when :mod:`unimedi.engine` is imported, so
+    ``load_from``, ``--resume``, ``tools/test.py`` and ``init_cfg=dict(type='Pretrained')``
+    all load with ``weights_only=True``.
+    """
+    return torch_load_weights_only(osp.expanduser(filename), map_location)
+
+
+def refuse_remote_checkpoint(filename: str, map_location=None):
+    """The loader of MMEngine's download schemes (``http://``, ``open-mmlab://``, ...)."""
+    raise FileNotFoundError(f'{filename}: weights are never downloaded; download the file '
+                            'where you trust it and give its local path')
+
+
+REMOTE_SCHEMES = ('http://', 'https://', 'pavi://', 'modelzoo://', 'torchvision://',
+                  'open-mmlab://', 'openmmlab://', 'mmcls://')
+CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_weights_only, force=True)
+CheckpointLoader.register_scheme(prefixes=REMOTE_SCHEMES, loader=refuse_remote_checkpoint,
+                                 force=True)
 
 
 #: ``config.json`` ``format`` of the folders ``unimedi.apis.model_export`` writes
