@@ -70,6 +70,10 @@ BUILD_CONFIGS = {
         'flat_pseudo_collate': dict(),
     },
     'HOOKS': {
+        'AtomicCheckpointHook': dict(interval=1, max_keep_ckpts=1),
+        'FiniteLossHook': dict(),
+        'MeanOverRanksHook': dict(),
+        'RNGStateHook': dict(),
         'SafeCheckpointHook': dict(),
         'SaveSampleListsHook': dict(),
         'TeacherEMAHook': dict(momentum=0.99),

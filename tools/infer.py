@@ -22,6 +22,7 @@ from mmengine.config import DictAction
 
 from unimedi.apis import UniMedIInferencer, list_image_files, rank_by_similarity
 from unimedi.io.readers import MedicalImageError
+from unimedi.io.text_files import open_text
 
 
 def parse_args(argv=None):
@@ -72,15 +73,23 @@ def collect_images(inputs, recursive: bool = True) -> list:
 
 
 def read_reports(path: str) -> list:
-    """Reports of a text file (one per non-empty line) or of a CSV's 'report' column."""
-    with open(path, newline='', encoding='utf-8') as f:
-        if path.lower().endswith('.csv'):
-            reader = csv.DictReader(f)
-            if 'report' not in (reader.fieldnames or []):
-                raise SystemExit(f"{path}: a CSV of reports needs a 'report' column, "
-                                 f'found {reader.fieldnames}')
-            return [row['report'] or '' for row in reader]
-        return [line.strip() for line in f if line.strip()]
+    """Reports of a text file (one per non-empty line) or of a CSV's 'report' column.
+
+    Raises:
+        SystemExit: the CSV has no 'report' column, or the file is not valid UTF-8 (names
+            the line and the byte).
+    """
+    try:
+        with open_text(path, newline='') as f:
+            if path.lower().endswith('.csv'):
+                reader = csv.DictReader(f)
+                if 'report' not in (reader.fieldnames or []):
+                    raise SystemExit(f"{path}: a CSV of reports needs a 'report' column, "
+                                     f'found {reader.fieldnames}')
+                return [row['report'] or '' for row in reader]
+            return [line.strip() for line in f if line.strip()]
+    except ValueError as exc:  # not UTF-8
+        raise SystemExit(f'error: {exc}')
 
 
 def table_rows(result, zero_shot: dict, rankings: list, top_k: int):

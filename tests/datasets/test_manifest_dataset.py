@@ -233,6 +233,55 @@ def test_skip_empty_reports_logs_and_drops(tmp_path):
     assert f'{manifest}:2' in warnings[0] and f'{manifest}:4' in warnings[0]
 
 
+# ---- text that is not UTF-8 ------------------------------------------------------------------
+@pytest.mark.parametrize('name, header', [('m.jsonl', b''), ('m.csv', b'path,modality,report\n')])
+def test_invalid_utf8_names_file_line_and_byte(tmp_path, name, header):
+    good = (b'a.png,2d,clear\n' if header else json.dumps(_row()).encode() + b'\n')
+    bad = (b'b.png,2d,\xe9panchement\n' if header
+           else b'{"path": "b.png", "modality": "2d", "report": "\xe9panchement"}\n')
+    manifest = tmp_path / name
+    manifest.write_bytes(header + good + good + bad)
+    line = 4 if header else 3
+    column = 10 if header else 48
+    with pytest.raises(ManifestError, match=rf'{name}, line {line}: not valid UTF-8 '
+                                            rf'\(byte 0xe9 at column {column}\)'):
+        read_manifest(str(manifest))
+
+
+def test_lone_surrogate_report_names_file_and_row(tmp_path):
+    # json.dumps writes the lone surrogate as the escape "\ud800": valid JSON, invalid text
+    manifest = _write_jsonl(tmp_path / 'm.jsonl', [_row(), '', _row(report='\ud800 text')])
+    assert '\\ud800' in manifest.read_text()
+    with pytest.raises(ManifestError, match=r'm\.jsonl:3: the report of .*a\.png is not valid '
+                                            r"text: a lone surrogate '\\ud800' at character 1"):
+        _dataset(manifest)
+
+
+def test_skip_lone_surrogate_reports_logs_and_drops(tmp_path):
+    manifest = _write_jsonl(tmp_path / 'm.jsonl', [
+        _row(case_id='keep1'), _row(report='clear \udfff', case_id='drop2'),
+        _row(report='', case_id='drop3'), _row(case_id='keep4')])
+    logger = MMLogger.get_current_instance()
+    handler = _ListHandler()
+    logger.addHandler(handler)
+    try:
+        dataset = _dataset(manifest, on_empty_report='skip')
+    finally:
+        logger.removeHandler(handler)
+    assert [i['case_id'] for i in _infos(dataset)] == ['keep1', 'keep4']
+    invalid = [m for m in handler.messages if 'not valid text' in m]
+    assert len(invalid) == 1 and 'skipped 1 rows' in invalid[0]
+    assert f'{manifest}:2' in invalid[0] and f'{manifest}:3' not in invalid[0]
+    empty = [m for m in handler.messages if 'empty report' in m]
+    assert len(empty) == 1 and f'{manifest}:3' in empty[0]
+
+
+def test_lone_surrogate_checked_without_require_report(tmp_path):
+    manifest = _write_jsonl(tmp_path / 'm.jsonl', [_row(report='\ud800')])
+    with pytest.raises(ManifestError, match=r'm\.jsonl:1: the report .* not valid text'):
+        _dataset(manifest, require_report=False)
+
+
 # ---- the full pipeline ----------------------------------------------------------------------
 def test_full_pipeline_3d_with_masks(tiny_dataset):
     pipeline = [dict(type='LoadMedicalImage'), dict(type='LoadMedicalMask'),

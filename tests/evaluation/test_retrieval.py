@@ -1,9 +1,12 @@
 """Retrieval Recall@K: ``recall_at_k`` and the ``RetrievalRecall`` metric."""
 from __future__ import annotations
 
+import logging
+
 import pytest
 import torch
 from mmengine.evaluator import Evaluator
+from mmengine.logging import MMLogger
 
 from unimedi.evaluation import RetrievalRecall, recall_at_k
 from unimedi.registry import METRICS
@@ -105,5 +108,49 @@ def test_missing_embeddings_raise():
 def test_no_samples_and_bad_modality_raise():
     with pytest.raises(ValueError, match='no samples to evaluate'):
         RetrievalRecall(modality='3d').compute_metrics([])
+    with pytest.raises(ValueError, match='no samples to evaluate'):
+        RetrievalRecall().compute_metrics([])
     with pytest.raises(ValueError, match='modality must be'):
         RetrievalRecall(modality='4d')
+
+
+class _ListHandler(logging.Handler):
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+def test_absent_modality_is_reported_and_omitted():
+    # a retrieval config with per-modality metrics on a 2D-only manifest
+    evaluator = Evaluator([
+        METRICS.build(dict(type='RetrievalRecall', ks=(1, ), modality='2d', prefix='r2d')),
+        METRICS.build(dict(type='RetrievalRecall', ks=(1, ), modality='3d', prefix='r3d'))])
+    samples = _samples(torch.eye(3) + 0.1, '2d')
+    evaluator.process(samples[:2])
+    evaluator.process(samples[2:])
+    logger = MMLogger.get_current_instance()
+    handler = _ListHandler()
+    logger.addHandler(handler)
+    try:
+        metrics = evaluator.evaluate(len(samples))
+    finally:
+        logger.removeHandler(handler)
+    assert metrics == {'r2d/i2t_R@1': 1.0, 'r2d/t2i_R@1': 1.0}
+    absent = [r for r in handler.records if 'no 3d samples' in r.getMessage()]
+    assert len(absent) == 1 and absent[0].levelno == logging.INFO
+    assert 'r3d' in absent[0].getMessage() and '3 evaluated' in absent[0].getMessage()
+    assert not [r for r in handler.records if 'no 2d samples' in r.getMessage()]
+
+
+@pytest.mark.parametrize('modality', ['2d', '3d', None])
+def test_nothing_to_evaluate_is_still_an_error(modality):
+    # samples of neither modality (here: none with a modality at all) -> nothing to evaluate
+    metric = RetrievalRecall(modality=modality)
+    unknown = dict(img_embed=torch.ones(4), txt_embed=torch.ones(4))
+    metric.process({}, [unknown] if modality is not None else [])
+    with pytest.raises(ValueError, match=rf'no samples to evaluate \(modality={modality}\)'):
+        metric.evaluate(1)

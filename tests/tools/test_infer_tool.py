@@ -140,3 +140,16 @@ def test_read_reports_from_text_and_csv(tmp_path):
     table.write_text('id,text\n1,clear\n')
     with pytest.raises(SystemExit, match="'report' column"):
         tool.read_reports(str(table))
+
+
+@pytest.mark.parametrize('name, data, line, column', [
+    ('reports.txt', b'clear lungs\n\nsmall \xe9panchement\n', 3, 7),
+    ('reports.csv', b'id,report\n1,"multi\nline"\n2,\xff\n', 4, 3),
+], ids=['text', 'csv'])
+def test_read_reports_invalid_utf8_names_file_and_line(tmp_path, name, data, line, column):
+    tool = load_script('tools/infer.py')
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(SystemExit, match=rf'{name}, line {line}: not valid UTF-8 \(byte '
+                                         rf'0x.. at column {column}\)'):
+        tool.read_reports(str(path))

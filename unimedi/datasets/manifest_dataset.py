@@ -10,6 +10,7 @@ import numpy as np
 from mmengine.logging import MMLogger
 
 from unimedi.io.paths import resolve_path
+from unimedi.io.text_files import open_text
 from unimedi.registry import DATASETS
 from unimedi.structures import MODALITIES, check_modality
 from .base_dataset import MedBaseDataset
@@ -24,12 +25,17 @@ def read_manifest(path: str) -> list[tuple[int, dict]]:
 
     Returns:
         ``(line_number, row)`` pairs; blank lines are skipped.
+
+    Raises:
+        FileNotFoundError: ``path`` is missing.
+        ManifestError: invalid JSON, a line that is not an object, a file that is not
+            valid UTF-8 (names the line and the byte) or an unknown suffix.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: manifest not found')
     rows: list[tuple[int, dict]] = []
     if path.endswith(('.jsonl', '.json')):
-        with open(path, encoding='utf-8') as f:
+        with open_text(path, error=ManifestError) as f:
             for number, line in enumerate(f, start=1):
                 if not line.strip():
                     continue
@@ -41,7 +47,7 @@ def read_manifest(path: str) -> list[tuple[int, dict]]:
                     raise ManifestError(f'{path}:{number}: expected a JSON object per line')
                 rows.append((number, row))
     elif path.endswith('.csv'):
-        with open(path, encoding='utf-8', newline='') as f:
+        with open_text(path, newline='', error=ManifestError) as f:
             reader = csv.DictReader(f)
             start = 2
             for row in reader:
@@ -72,6 +78,21 @@ def _split_list(value: Any) -> list:
     return [part.strip() for part in text.split(separator) if part.strip()]
 
 
+def _report_text_problem(report: Any) -> str | None:
+    """Why a report string cannot be encoded as UTF-8 (so cannot be tokenized), or ``None``.
+
+    JSON allows escapes of lone surrogates (``"\\ud800"``): ``json.loads`` returns them in
+    the string, and the tokenizer fails on them with an opaque ``TypeError``.
+    """
+    if not isinstance(report, str):
+        return None
+    try:
+        report.encode('utf-8')
+    except UnicodeEncodeError as exc:
+        return f'a lone surrogate {report[exc.start]!r} at character {exc.start + 1}'
+    return None
+
+
 @DATASETS.register_module()
 class ImageReportDataset(MedBaseDataset):
     """Image-report pairs, 2D and 3D together, from a JSONL or CSV manifest.
@@ -94,7 +115,9 @@ class ImageReportDataset(MedBaseDataset):
         modalities: keep only these modalities.
         require_report: every row must carry a report.
         on_empty_report: ``'error'`` (raise naming the row) or ``'skip'`` (log and drop)
-            for rows whose report is empty.
+            for rows whose report is empty, or is not valid text (a JSON escape of a lone
+            surrogate such as ``"\\ud800"``, which the tokenizer cannot take; checked
+            whether or not ``require_report``).
         with_labels: read ``labels``/``label`` into ``gt_label``; ``False`` ignores them
             (e.g. retrieval on a manifest whose label names are not configured).
         **kwargs: :class:`mmengine.dataset.BaseDataset` arguments (``metainfo`` with
@@ -120,7 +143,7 @@ class ImageReportDataset(MedBaseDataset):
 
     def load_data_list(self) -> list[dict]:
         classes = tuple(self.metainfo.get('classes') or ())
-        data_list, skipped = [], []
+        data_list, skipped, invalid = [], [], []
         for number, row in read_manifest(self.ann_file):
             where = f'{self.ann_file}:{number}'
             if self.split is not None and row.get('split') != self.split:
@@ -128,6 +151,13 @@ class ImageReportDataset(MedBaseDataset):
             info = self._parse_row(row, where, classes)
             if info['modality'] not in self.modalities:
                 continue
+            problem = _report_text_problem(info.get('report'))
+            if problem:
+                if self.on_empty_report == 'skip':
+                    invalid.append(where)
+                    continue
+                raise ManifestError(f'{where}: the report of {info["img_path"]} is not valid '
+                                    f'text: {problem}')
             if self.require_report and not str(info.get('report') or '').strip():
                 if self.on_empty_report == 'skip':
                     skipped.append(where)
@@ -138,11 +168,15 @@ class ImageReportDataset(MedBaseDataset):
             raise ManifestError(
                 f'{self.ann_file}: no rows left after filtering (split={self.split!r}, '
                 f'modalities={self.modalities}); check the "split" and "modality" fields')
-        if skipped:
-            MMLogger.get_current_instance().warning(
-                f'{self.ann_file}: skipped {len(skipped)} rows with an empty report: '
-                + ', '.join(skipped[:20]) + (' ...' if len(skipped) > 20 else ''))
+        self._warn_skipped(skipped, 'an empty report')
+        self._warn_skipped(invalid, 'a report that is not valid text (a lone surrogate)')
         return data_list
+
+    def _warn_skipped(self, rows: list[str], why: str) -> None:
+        if rows:
+            MMLogger.get_current_instance().warning(
+                f'{self.ann_file}: skipped {len(rows)} rows with {why}: '
+                + ', '.join(rows[:20]) + (' ...' if len(rows) > 20 else ''))
 
     def _parse_row(self, row: dict, where: str, classes: tuple) -> dict:
         path = row.get('path') or row.get('img_path')

@@ -3,12 +3,12 @@ line numbers, check the columns (errors name the file), write one."""
 from __future__ import annotations
 
 import csv
-import gzip
 import os
 import os.path as osp
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from .paths import resolve_path
+from .text_files import open_text
 
 
 def find_table(root: str, stem: str, path: str | None = None) -> str:
@@ -34,19 +34,17 @@ def find_table(root: str, stem: str, path: str | None = None) -> str:
     raise FileNotFoundError(f'{candidates[0]} (or {osp.basename(candidates[1])}): file not found')
 
 
-def _open_text(path: str):
-    if path.endswith('.gz'):
-        return gzip.open(path, 'rt', encoding='utf-8', newline='')
-    return open(path, encoding='utf-8', newline='')
-
-
 def _delimiter(path: str) -> str:
     return '\t' if path.endswith(('.tsv', '.tsv.gz')) else ','
 
 
 def table_header(path: str, delimiter: str | None = None) -> list[str]:
-    """The column names of a CSV/TSV (optionally gzipped) table; ``[]`` when empty."""
-    with _open_text(path) as f:
+    """The column names of a CSV/TSV (optionally gzipped) table; ``[]`` when empty.
+
+    Raises:
+        ValueError: the file is not valid UTF-8 (names the file, the line and the byte).
+    """
+    with open_text(path, newline='') as f:
         return next(csv.reader(f, delimiter=delimiter or _delimiter(path)), [])
 
 
@@ -61,9 +59,10 @@ def read_table(path: str, required: Sequence[str], delimiter: str | None = None
 
     Raises:
         ValueError: the header lacks a required column (names the file, the missing
-            columns and the columns found).
+            columns and the columns found), or the file is not valid UTF-8 (names the file,
+            the line and the byte).
     """
-    with _open_text(path) as f:
+    with open_text(path, newline='') as f:
         reader = csv.DictReader(f, delimiter=delimiter or _delimiter(path))
         header = reader.fieldnames or []
         check_columns(path, header, required)

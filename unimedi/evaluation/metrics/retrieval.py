@@ -5,9 +5,10 @@ from typing import Sequence
 
 import torch
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
 
 from unimedi.registry import METRICS
-from unimedi.structures import check_modality
+from unimedi.structures import MODALITIES, check_modality
 
 
 def recall_at_k(similarity: torch.Tensor, ks: Sequence[int] = (1, 5, 10)) -> dict[int, float]:
@@ -34,7 +35,10 @@ class RetrievalRecall(BaseMetric):
     """Recall@K for image -> report (``i2t``) and report -> image (``t2i``) retrieval.
 
     Reads ``img_embed`` and ``txt_embed`` of every sample (set by the model's ``predict``),
-    optionally per modality.
+    optionally per modality. A modality absent from the evaluated samples (a 3D metric on a
+    2D-only manifest) is logged at INFO level and gives no metrics (MMEngine's
+    ``CheckpointHook`` skips ``save_best`` when no metric at all is left); samples of neither
+    modality (an empty evaluation) raise ``ValueError``.
 
     Args:
         ks: the K values.
@@ -52,19 +56,39 @@ class RetrievalRecall(BaseMetric):
         self.modality = modality
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Keep ``(modality, img_embed, txt_embed)`` per sample; samples of another modality
+        keep ``(modality, None, None)``, so that an absent modality can be told from an empty
+        evaluation (and the results hold one entry per sample, as ``collect_results``
+        expects when it drops the distributed sampler's padding)."""
         for sample in data_samples:
-            if self.modality is not None and sample.get('modality') != self.modality:
+            modality = sample.get('modality')
+            if self.modality is not None and modality != self.modality:
+                self.results.append((modality, None, None))
                 continue
             if 'img_embed' not in sample or 'txt_embed' not in sample:
                 raise KeyError('RetrievalRecall needs img_embed and txt_embed in every sample')
-            self.results.append((torch.as_tensor(sample['img_embed']).float().cpu(),
+            self.results.append((modality, torch.as_tensor(sample['img_embed']).float().cpu(),
                                  torch.as_tensor(sample['txt_embed']).float().cpu()))
 
     def compute_metrics(self, results: list) -> dict:
-        if not results:
-            raise ValueError(f'no samples to evaluate (modality={self.modality})')
-        image = torch.stack([r[0] for r in results])
-        text = torch.stack([r[1] for r in results])
+        """Recall@K of the kept samples: ``{'i2t_R@K': ..., 't2i_R@K': ...}``, or ``{}`` (and
+        an INFO line naming the modality) when this metric's modality is absent.
+
+        Raises:
+            ValueError: no sample of any modality was evaluated.
+        """
+        kept = [r for r in results if r[1] is not None]
+        if not kept:
+            present = sorted({r[0] for r in results} & set(MODALITIES))
+            if not present:
+                raise ValueError(f'no samples to evaluate (modality={self.modality}): '
+                                 f'{len(results)} samples, none of modality {MODALITIES}')
+            MMLogger.get_current_instance().info(
+                f'{self.prefix}: no {self.modality} samples among the {len(results)} '
+                f'evaluated ({", ".join(present)} only); its Recall@K metrics are omitted')
+            return {}
+        image = torch.stack([r[1] for r in kept])
+        text = torch.stack([r[2] for r in kept])
         similarity = image @ text.t()
         metrics = {}
         for direction, matrix in (('i2t', similarity), ('t2i', similarity.t())):

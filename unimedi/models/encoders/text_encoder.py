@@ -1,11 +1,41 @@
 """``HFTextEncoder``: any Hugging Face BERT-family model from a local folder (``ENCODERS``)."""
 from __future__ import annotations
 
+import os
+import os.path as osp
+
 import torch
 from mmengine.model import BaseModule
 
 from unimedi.registry import ENCODERS
 from unimedi.utils import resolve_pretrained_path
+from ..tokenizers.text_tokenizer import folder_listing
+
+# What ``AutoModel.from_pretrained`` loads offline: one file, or the index of a sharded one.
+WEIGHT_FILES = ('model.safetensors', 'pytorch_model.bin', 'model.safetensors.index.json',
+                'pytorch_model.bin.index.json')
+
+
+def check_model_folder(path: str, what: str = 'text encoder') -> None:
+    """Check that a folder holds what ``AutoModel.from_pretrained`` needs offline:
+    ``config.json`` and weights (:data:`WEIGHT_FILES`). Paths that are not folders are left
+    to transformers.
+
+    Raises:
+        FileNotFoundError: naming the folder, the missing files and the files it holds.
+    """
+    if not osp.isdir(path):
+        return
+    names = os.listdir(path)
+    missing = [] if 'config.json' in names else ['config.json']
+    if not any(name in names for name in WEIGHT_FILES):
+        missing.append('the weights (model.safetensors or pytorch_model.bin, or the '
+                       '.index.json of sharded ones)')
+    if missing:
+        raise FileNotFoundError(
+            f'{what}: {path} is not a complete Hugging Face model folder: missing '
+            f'{" and ".join(missing)}; {folder_listing(names)}. Copy the whole model folder '
+            '(e.g. a Hugging Face snapshot) there.')
 
 
 @ENCODERS.register_module()
@@ -38,6 +68,7 @@ class HFTextEncoder(BaseModule):
             self.model = BertModel(BertConfig(**config), add_pooling_layer=False)
         else:
             path = resolve_pretrained_path(pretrained, 'text encoder')
+            check_model_folder(path, 'text encoder')
             self.model = AutoModel.from_pretrained(path, local_files_only=True)
         self.pretrained = None if config is not None else pretrained
         self.pooling = pooling
