@@ -18,11 +18,11 @@ import os.path as osp
 import sys
 
 import numpy as np
-from mmengine.config import DictAction
 
 from unimedi.apis import UniMedIInferencer, list_image_files, rank_by_similarity
 from unimedi.io.readers import MedicalImageError
 from unimedi.io.text_files import open_text
+from unimedi.utils.cli import KeepSpacesDictAction
 
 
 def parse_args(argv=None):
@@ -53,7 +53,7 @@ def parse_args(argv=None):
     parser.add_argument('--no-recursive', action='store_true',
                         help='do not search sub-folders of INPUT folders')
     parser.add_argument('--no-progress', action='store_true', help='no progress bars')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=KeepSpacesDictAction,
                         help='override config keys, e.g. model.embed_dim=64')
     return parser.parse_args(argv)
 

@@ -2,10 +2,11 @@
 import argparse
 import json
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 from unimedi.engine.runner import UniMedIRunner
-from unimedi.utils.cli import add_overlay_hook, apply_cli_options, to_builtin, write_metrics
+from unimedi.utils.cli import (KeepSpacesDictAction, add_overlay_hook, apply_cli_options,
+                               to_builtin, write_metrics)
 
 
 def parse_args():
@@ -20,7 +21,7 @@ def parse_args():
     parser.add_argument('--show-dir', help='segmentation: write overlay PNGs of the image, '
                         'ground truth and prediction here (3D: the slices with the most '
                         'foreground)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=KeepSpacesDictAction,
                         help='override config keys, e.g. test_dataloader.batch_size=4')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher for distributed testing')

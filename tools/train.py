@@ -7,10 +7,11 @@ on the test split and the metrics go to ``<work_dir>/metrics.json``.
 import argparse
 import json
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 from unimedi.engine.runner import UniMedIRunner
-from unimedi.utils.cli import apply_cli_options, best_checkpoint, to_builtin, write_metrics
+from unimedi.utils.cli import (KeepSpacesDictAction, apply_cli_options, best_checkpoint, to_builtin,
+                               write_metrics)
 
 
 def parse_args():
@@ -23,7 +24,7 @@ def parse_args():
                         'checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision: fp16 AMP on a CUDA GPU, bf16 autocast on the CPU')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=KeepSpacesDictAction,
                         help='override config keys, e.g. train_cfg.max_iters=10')
     parser.add_argument('--no-test', action='store_true',
                         help='skip the test of the best checkpoint after training (configs '

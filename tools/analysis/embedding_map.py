@@ -29,7 +29,6 @@ import os.path as osp
 
 import numpy as np
 import torch
-from mmengine.config import DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
 
@@ -37,6 +36,7 @@ from unimedi.apis import init_model
 from unimedi.datasets.manifest_dataset import finding_names
 from unimedi.evaluation.embedding_separation import (finding_silhouette, modality_mixing,
                                                      pair_alignment)
+from unimedi.utils.cli import KeepSpacesDictAction
 
 #: figure width and height of one row, in inches, and the resolution
 FIG_WIDTH, ROW_HEIGHT, DPI = 12.0, 5.0, 100
@@ -65,7 +65,7 @@ def parse_args(argv=None):
     parser.add_argument('--seed', type=int, default=0, help='seed of the random init and map')
     parser.add_argument('--method', choices=('tsne', 'umap'), default='tsne')
     parser.add_argument('--batch-size', type=int, default=16)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=KeepSpacesDictAction,
                         help='override config keys, e.g. model.embed_dim=64')
     return parser.parse_args(argv)
 

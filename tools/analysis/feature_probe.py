@@ -27,9 +27,11 @@ import os.path as osp
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
+
+from unimedi.utils.cli import KeepSpacesDictAction
 
 
 def parse_args(argv=None):
@@ -55,7 +57,7 @@ def parse_args(argv=None):
     parser.add_argument('--ann-file', default='manifest.jsonl')
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument('--out', help='write the table as JSON here')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=KeepSpacesDictAction,
                         help='override config keys')
     return parser.parse_args(argv)
 

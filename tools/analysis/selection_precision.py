@@ -10,9 +10,11 @@ The selection uses the EMA teacher's [CLS] attention, as in training.
 import argparse
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
+
+from unimedi.utils.cli import KeepSpacesDictAction
 
 
 def parse_args():
@@ -22,7 +24,7 @@ def parse_args():
     parser.add_argument('--split', default='test', help='manifest split to evaluate')
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--seed', type=int, default=0, help='seed of the random init')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=KeepSpacesDictAction,
                         help='override config keys, e.g. model.selection_attention_layers=1')
     return parser.parse_args()
 

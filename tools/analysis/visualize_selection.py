@@ -28,7 +28,6 @@ import os.path as osp
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.config import DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
 
@@ -36,6 +35,7 @@ from unimedi.apis import init_model
 from unimedi.apis.explanation import explain_inputs, selection_hits
 from unimedi.datasets.manifest_dataset import finding_names
 from unimedi.io.readers import read_medical_image
+from unimedi.utils.cli import KeepSpacesDictAction
 from unimedi.visualization import ct_figure, index_figure, radiograph_figure, save
 
 
@@ -51,7 +51,7 @@ def parse_args(argv=None):
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--seed', type=int, default=0, help='seed of the random init')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=KeepSpacesDictAction,
                         help='override config keys, e.g. model.selection_attention_layers=1')
     return parser.parse_args(argv)
 

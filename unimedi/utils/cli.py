@@ -1,5 +1,6 @@
-"""What the tools share: merging command-line options into a config (train.py, test.py) and
-the skeleton of the tools/data/prepare_* converters."""
+"""What the tools share: parsing ``--cfg-options`` (:class:`KeepSpacesDictAction`), merging
+command-line options into a config (train.py, test.py) and the skeleton of the
+tools/data/prepare_* converters."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +10,72 @@ import os.path as osp
 import sys
 from typing import Callable, Mapping, Sequence
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
+
+from unimedi.utils.config_checks import check_cfg_options, check_hook_arguments
+
+
+def parse_option_value(text: str):
+    """One ``--cfg-options`` value as MMEngine's ``DictAction`` reads it (ints, floats,
+    ``true``/``false``, ``None``; ``a,b``, ``[a, b]`` and ``(a, b)`` are lists and tuples, at
+    any depth; the quotes around a value are removed), but the spaces inside a value are
+    kept: ``'a b'`` stays ``'a b'``, where MMEngine's gives ``'ab'``. A value that is not a
+    list or tuple is kept as given; the items of a list are stripped.
+
+    Raises:
+        ValueError: the brackets are unbalanced.
+    """
+    text = text.strip('\'"')
+    body = text.strip()
+    if body[:1] + body[-1:] in ('()', '[]'):
+        is_tuple, body = body[0] == '(', body[1:-1]
+    elif ',' in body:
+        is_tuple = False
+    else:
+        value = DictAction._parse_int_float_bool(body)
+        return text if isinstance(value, str) else value
+    items = _split_at_commas(body)
+    if items and not items[-1].strip():  # a trailing comma, as MMEngine reads it
+        items.pop()
+    values = [parse_option_value(item.strip()) for item in items]
+    return tuple(values) if is_tuple else values
+
+
+def _split_at_commas(text: str) -> list[str]:
+    """``text`` split at the commas outside brackets (``'(1, 2), 3'`` -> ``['(1, 2)', ' 3']``)."""
+    items, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += (char in '([') - (char in ')]')
+        if depth < 0:
+            break
+        if char == ',' and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    if depth != 0:
+        raise ValueError(f'unbalanced brackets in {text!r}')
+    if text:
+        items.append(text[start:])
+    return items
+
+
+class KeepSpacesDictAction(DictAction):
+    """MMEngine's ``DictAction`` for ``--cfg-options KEY=VALUE ...`` that keeps the spaces
+    inside a value (``work_dir="a b"`` writes to ``a b/``, not ``ab/``); values convert as in
+    :func:`parse_option_value`. An item without ``=`` (an unquoted space split the value)
+    or with unbalanced brackets is an argparse error naming it."""
+
+    _parse_iterable = staticmethod(parse_option_value)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for item in values or ():
+            if '=' not in item:
+                raise argparse.ArgumentError(
+                    self, f'{item!r} is not KEY=VALUE (quote a value with spaces: '
+                    '"work_dir=a b")')
+        try:
+            super().__call__(parser, namespace, values, option_string)
+        except ValueError as exc:
+            raise argparse.ArgumentError(self, str(exc)) from exc
 
 
 def apply_cli_options(cfg: Config, config_path: str, work_dir: str | None = None,
@@ -17,10 +83,16 @@ def apply_cli_options(cfg: Config, config_path: str, work_dir: str | None = None
     """Set the launcher, merge ``--cfg-options`` and choose the work dir.
 
     The work dir is ``work_dir`` when given, else the config's ``work_dir``, else
-    ``work_dirs/<config name>``.
+    ``work_dirs/<config name>``. The options and the hooks' arguments are checked first
+    (:mod:`unimedi.utils.config_checks`), so mistakes fail before the Runner is built.
+
+    Raises:
+        ValueError: an option cannot take effect (a variable of the config file) or has a
+            value of the wrong type; a hook is given an argument it does not take.
     """
     cfg.launcher = launcher
     if cfg_options:
+        check_cfg_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
@@ -28,6 +100,7 @@ def apply_cli_options(cfg: Config, config_path: str, work_dir: str | None = None
         cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(config_path))[0])
     if cfg.get('tensorboard'):
         add_tensorboard(cfg)
+    check_hook_arguments(cfg)
     return cfg
 
 
