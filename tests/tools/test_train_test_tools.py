@@ -78,7 +78,7 @@ def test_train_writes_weights_only_checkpoints(runs):
 
 def test_resume_continues_from_iter_2(runs):
     work_dir, log = runs['work_dir'], runs['second']
-    assert f'resumed from the latest checkpoint {work_dir / "iter_2.pth"}' in log
+    assert f'resuming from the newest complete checkpoint {work_dir / "iter_2.pth"}' in log
     assert 'resumed epoch: 0, iter: 2' in log
     assert 'Saving checkpoint at 3 iterations' in log
     assert 'Saving checkpoint at 1 iterations' not in log  # it did not start over
