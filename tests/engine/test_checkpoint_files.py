@@ -68,17 +68,20 @@ def test_latest_complete_prefers_last_checkpoint(tmp_path):
     assert latest_complete_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_2.pth')
 
 
-def test_latest_complete_skips_truncated_and_missing_files_with_warnings(tmp_path, capsys):
+def test_latest_complete_skips_truncated_and_missing_files_with_warnings(tmp_path, monkeypatch):
+    import unimedi.engine.checkpoint_files as checkpoint_files
+    warnings = []
+    monkeypatch.setattr(checkpoint_files, 'print_log',
+                        lambda message, logger=None, level=None: warnings.append((level, message)))
     _save(tmp_path / 'iter_1.pth')
     _save(tmp_path / 'iter_3.pth')
     _truncate(tmp_path / 'iter_3.pth')
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_4.pth'))  # deleted
     found = latest_complete_checkpoint(str(tmp_path))
     assert found == str(tmp_path / 'iter_1.pth')
-    printed = capsys.readouterr().out
-    assert 'WARNING' in printed
-    assert 'iter_4.pth: it is missing' in printed
-    assert 'iter_3.pth: it is truncated or corrupt' in printed
+    assert [level for level, _ in warnings] == [30, 30]  # logging.WARNING
+    assert 'iter_4.pth: it is missing' in warnings[0][1]
+    assert 'iter_3.pth: it is truncated or corrupt' in warnings[1][1]
 
 
 def test_latest_complete_none_when_nothing_is_whole(tmp_path):
