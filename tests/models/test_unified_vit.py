@@ -313,3 +313,50 @@ def test_attention_layers_averages_the_last_blocks_only():
         hook.remove()
     with pytest.raises(ValueError, match='attention_layers'):
         vit(x, '2d', return_attention=True, attention_layers=4)
+
+
+def _loss_and_grads(model: UnifiedViT, modality: str, seed: int = 3):
+    torch.manual_seed(seed)  # the drop-path draws
+    x = _input(modality)
+    mask = torch.zeros(2, 16 if modality == '2d' else 64, dtype=torch.bool)
+    mask[:, ::3] = True
+    extra = model.embed_extra(torch.randn(2, 2, 1, 64, 64, generator=torch.Generator()
+                                          .manual_seed(4)))
+    out = model(x, modality, mask=mask, extra_tokens=extra, return_features=True)
+    loss = out['cls'].square().sum() + out['patch'].mean() + out['extra'].mean() \
+        + sum(f.square().mean() for f in out['features'])
+    loss.backward()
+    grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    return loss.detach(), grads
+
+
+@pytest.mark.parametrize('modality', ['2d', '3d'])
+def test_grad_checkpointing_keeps_loss_and_gradients(modality):
+    """Recomputing the blocks in the backward pass (drop path on: the replayed random
+    draws must match) gives the same loss and gradients as storing the activations."""
+    plain = _vit(drop_path_rate=0.2).train()
+    checkpointed = _vit(drop_path_rate=0.2, grad_checkpointing=True).train()
+    loss, grads = _loss_and_grads(plain, modality)
+    loss_ckpt, grads_ckpt = _loss_and_grads(checkpointed, modality)
+    torch.testing.assert_close(loss_ckpt, loss, atol=1e-6, rtol=0)
+    assert grads_ckpt.keys() == grads.keys() and len(grads) > 10
+    for name in grads:
+        torch.testing.assert_close(grads_ckpt[name], grads[name], atol=1e-6, rtol=0,
+                                   msg=lambda m, n=name: f'{n}: {m}')
+
+
+def test_grad_checkpointing_recomputes_blocks_only_with_gradients(monkeypatch):
+    model = _vit(grad_checkpointing=True)
+    calls = []
+    original = torch.utils.checkpoint.checkpoint
+    monkeypatch.setattr(torch.utils.checkpoint, 'checkpoint',
+                        lambda *a, **k: calls.append(1) or original(*a, **k))
+    with torch.no_grad():  # the teacher's pass: nothing to recompute
+        teacher = model(_input('3d'), '3d', return_attention=True)
+    assert calls == []
+    student = model(_input('3d'), '3d', return_attention=True)
+    assert len(calls) == model.depth
+    torch.testing.assert_close(student['cls_attention'], teacher['cls_attention'])
+    model.set_grad_checkpointing(False)
+    model(_input('2d'), '2d')
+    assert len(calls) == model.depth

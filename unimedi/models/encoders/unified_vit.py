@@ -5,6 +5,7 @@ from typing import Sequence
 
 import torch
 import torch.nn.functional as F
+import torch.utils.checkpoint
 from mmengine.model import BaseModule
 from timm.layers import DropPath, Mlp
 from torch import nn
@@ -14,12 +15,13 @@ from unimedi.structures import MODALITIES
 from .checkpoint_loading import load_encoder_checkpoint, pretrained_spec
 
 #: named encoder sizes: ``tiny`` for unit tests, ``demo`` for the CPU phantom configs
-#: (``configs/_base_/models/vit_tiny_encoder.py``), ``small`` / ``base`` as in timm.
+#: (``configs/_base_/models/vit_tiny_encoder.py``), ``small`` / ``base`` / ``large`` as in timm.
 ARCH_SETTINGS = {
     'tiny': dict(embed_dim=64, depth=2, num_heads=2, mlp_ratio=4.0),
     'demo': dict(embed_dim=128, depth=4, num_heads=4, mlp_ratio=4.0),
     'small': dict(embed_dim=384, depth=12, num_heads=6, mlp_ratio=4.0),
     'base': dict(embed_dim=768, depth=12, num_heads=12, mlp_ratio=4.0),
+    'large': dict(embed_dim=1024, depth=24, num_heads=16, mlp_ratio=4.0),
 }
 
 
@@ -60,8 +62,12 @@ class Attention(nn.Module):
         cls_attention = None
         if cls_keys is not None:
             start, stop = cls_keys
-            logits = (q[:, :, :1] * self.scale) @ k[:, :, start:stop].transpose(-2, -1)
-            cls_attention = logits.float().softmax(dim=-1)[:, :, 0]
+            # float32 even under autocast: slice selection ranks these scores, and bf16
+            # would tie slices whose logits differ in the third digit
+            with torch.autocast(device_type=x.device.type, enabled=False):
+                logits = (q[:, :, :1].float() * self.scale) \
+                    @ k[:, :, start:stop].float().transpose(-2, -1)
+            cls_attention = logits.softmax(dim=-1)[:, :, 0]
         out = out.transpose(1, 2).reshape(batch, tokens, channels)
         return self.proj_drop(self.proj(out)), cls_attention
 
@@ -109,6 +115,11 @@ class UnifiedViT(BaseModule):
             (docs/pretraining_quality.md, D2).
         norm_eps: the epsilon of every LayerNorm (1e-6 as timm; Hugging Face ``ViTModel``
             checkpoints were trained with 1e-12: set it to load one exactly).
+        grad_checkpointing: recompute each block's activations in the backward pass
+            instead of keeping them (timm's ``set_grad_checkpointing``): the memory of the
+            activations of long 3D token sequences for about one more forward pass. Only
+            where gradients are recorded; the losses and gradients are unchanged (drop path
+            replays the same random draws). Default off; see :meth:`set_grad_checkpointing`.
         pretrained: weights loaded by :meth:`init_weights` (the runner calls it before
             training): ``None``, a path, or ``dict(checkpoint=FILE_OR_FOLDER,
             format='auto' | 'unimedi' | 'timm' | 'hf', prefix='vision_encoder.',
@@ -120,8 +131,8 @@ class UnifiedViT(BaseModule):
     def __init__(self, arch: str | dict = 'base', tokenizers: dict | None = None,
                  in_channels: int = 1, drop_path_rate: float = 0.0, qkv_bias: bool = True,
                  out_indices: Sequence[int] = (-1, ), num_registers: int = 0,
-                 norm_eps: float = 1e-6, pretrained: str | dict | None = None,
-                 init_cfg=None):
+                 norm_eps: float = 1e-6, grad_checkpointing: bool = False,
+                 pretrained: str | dict | None = None, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         self.pretrained = pretrained_spec(pretrained)
         if isinstance(arch, str):
@@ -161,6 +172,7 @@ class UnifiedViT(BaseModule):
             Block(self.embed_dim, self.num_heads, arch.get('mlp_ratio', 4.0), qkv_bias, rate,
                   norm_eps) for rate in rates)
         self.norm = nn.LayerNorm(self.embed_dim, eps=norm_eps)
+        self.grad_checkpointing = bool(grad_checkpointing)
         self.out_indices = tuple(i % self.depth for i in out_indices)
         for parameter in (self.cls_token, self.cls_pos, self.mask_token, self.extra_embed,
                           self.register_tokens):
@@ -197,6 +209,15 @@ class UnifiedViT(BaseModule):
             state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
         encoder.load_state_dict(state)
         return encoder
+
+    def set_grad_checkpointing(self, enable: bool = True) -> None:
+        """Turn activation checkpointing of the blocks on or off (timm's method name)."""
+        self.grad_checkpointing = bool(enable)
+
+    def _run_block(self, block: Block, h: torch.Tensor, cls_keys):
+        if self.grad_checkpointing and torch.is_grad_enabled() and h.requires_grad:
+            return torch.utils.checkpoint.checkpoint(block, h, cls_keys, use_reentrant=False)
+        return block(h, cls_keys)
 
     def init_weights(self) -> None:
         """Initialise, then load ``pretrained`` when it is set."""
@@ -296,7 +317,8 @@ class UnifiedViT(BaseModule):
         attention_sum, features = None, []
         for index, block in enumerate(self.blocks):
             wanted = return_attention and index >= first_attention
-            h, cls_attention = block(h, (start, start + length) if wanted else None)
+            h, cls_attention = self._run_block(block, h,
+                                               (start, start + length) if wanted else None)
             if cls_attention is not None:
                 layer_mean = cls_attention.mean(dim=1)
                 attention_sum = layer_mean if attention_sum is None else attention_sum + layer_mean
