@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from unimedi.registry import LOSSES
+from .full_precision import float32_forward
 
 
 def _all_reduce_sum(x: torch.Tensor) -> torch.Tensor:
@@ -72,6 +73,7 @@ class _CenteredDistillation(nn.Module):
 class DINOLoss(_CenteredDistillation):
     """DINO loss on the [CLS] outputs of student and teacher (``L_icl``)."""
 
+    @float32_forward
     def forward(self, student: torch.Tensor, teacher: torch.Tensor,
                 update_center: bool = True, group: int = 0) -> torch.Tensor:
         """
@@ -93,6 +95,7 @@ class PatchDistillationLoss(_CenteredDistillation):
     """iBOT loss on masked patch tokens (``L_pcl``): the student predicts, for each token
     it could not see, the teacher's output for that token."""
 
+    @float32_forward
     def forward(self, student: torch.Tensor, teacher: torch.Tensor,
                 mask: torch.Tensor | None = None, update_center: bool = True,
                 group: int = 0) -> torch.Tensor:

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from unimedi.registry import LOSSES
+from .full_precision import float32_forward
 
 
 @LOSSES.register_module()
@@ -25,6 +26,7 @@ class KoLeoLoss(nn.Module):
         super().__init__()
         self.eps = eps
 
+    @float32_forward
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """
         Args:
