@@ -170,7 +170,7 @@ def test_gathered_info_nce_matches_single_process(tmp_path):
         close(result['grad_image'], WORLD_SIZE * single['grad_image'][rows], f'rank {rank} dL/dI')
         close(result['grad_text'], WORLD_SIZE * single['grad_text'][rows], f'rank {rank} dL/dT')
     # the logit scale is not gathered: the rank gradients average to the single one
-    close(torch.stack([r['grad_scale'] for r in ranks]).mean(), single['grad_scale'],
+    close(torch.stack([r['grad_scale'] for r in ranks]).mean(dim=0), single['grad_scale'],
           'mean dL/dlog_scale')
     # DDP-averaged parameter gradients (identical on every rank) equal the single process
     for rank, result in enumerate(ranks):

@@ -74,6 +74,19 @@ def test_temperature_init_learnable_and_clamp():
     assert fixed.logit_scale.item() == pytest.approx(10.0)
 
 
+def test_logit_scale_is_one_element_for_fsdp_and_old_scalar_checkpoints_load():
+    loss = InfoNCELoss(init_temperature=0.1)
+    assert loss.log_logit_scale.shape == (1, )  # FSDP refuses 0-d parameters
+    assert loss.logit_scale.shape == () and loss.logit_scale.item() == pytest.approx(10.0)
+    old = {'log_logit_scale': torch.tensor(math.log(20.0))}  # saved before the change
+    loss.load_state_dict(old)
+    assert loss.log_logit_scale.shape == (1, )
+    assert loss.logit_scale.item() == pytest.approx(20.0, rel=1e-6)
+    fixed = InfoNCELoss(learnable=False)
+    fixed.load_state_dict(old)
+    assert fixed.logit_scale.item() == pytest.approx(20.0, rel=1e-6)
+
+
 def test_temperature_receives_gradient():
     loss = InfoNCELoss()
     image = F.normalize(torch.randn(4, 8), dim=-1).requires_grad_()

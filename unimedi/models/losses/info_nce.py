@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from unimedi.registry import LOSSES
+from .full_precision import float32_forward
 
 
 def gather_with_grad(x: torch.Tensor) -> tuple[torch.Tensor, int]:
@@ -55,7 +56,9 @@ class InfoNCELoss(nn.Module):
     def __init__(self, init_temperature: float = 0.07, learnable: bool = True,
                  max_logit_scale: float = 100.0, gather: bool = True):
         super().__init__()
-        log_scale = torch.tensor(math.log(1.0 / init_temperature))
+        # shape (1,), not a scalar: FSDP cannot shard 0-d parameters (a scalar saved by an
+        # older checkpoint is reshaped on load, see _load_from_state_dict)
+        log_scale = torch.tensor([math.log(1.0 / init_temperature)])
         if learnable:
             self.log_logit_scale = nn.Parameter(log_scale)
         else:
@@ -65,7 +68,14 @@ class InfoNCELoss(nn.Module):
 
     @property
     def logit_scale(self) -> torch.Tensor:
-        return self.log_logit_scale.exp().clamp(max=self.max_logit_scale)
+        """The scalar inverse temperature (0-d)."""
+        return self.log_logit_scale.exp().clamp(max=self.max_logit_scale).squeeze(0)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        key = prefix + 'log_logit_scale'
+        if key in state_dict and state_dict[key].dim() == 0:  # checkpoints before (1,)
+            state_dict[key] = state_dict[key].reshape(1)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def logits(self, image: torch.Tensor, text: torch.Tensor):
         """Scaled similarities of local images to all reports, and of local reports to all
@@ -75,6 +85,7 @@ class InfoNCELoss(nn.Module):
         scale = self.logit_scale
         return scale * image @ all_text.t(), scale * text @ all_image.t(), offset
 
+    @float32_forward
     def forward(self, image: torch.Tensor, text: torch.Tensor,
                 groups: torch.Tensor | None = None) -> torch.Tensor:
         """
