@@ -59,6 +59,11 @@ class UniMedI(MedBaseModel):
             the other keeps the mean of the centre in check).
         zero_shot_prompts: ``{class: {'positive': [...], 'negative': [...]}}`` for
             zero-shot scores in ``predict`` (see :meth:`zero_shot_scores`).
+        compile_encoder: ``torch.compile`` the student and teacher encoders in place
+            (``nn.Module.compile``: the state dict keys do not change): ``False``
+            (default), ``True``, or a dict of ``torch.compile`` arguments (``mode``,
+            ``dynamic``, ``backend``...). The first steps of each new input shape pay the
+            compilation.
         data_preprocessor: ``MedDataPreprocessor`` config (with the text tokenizer).
     """
 
@@ -72,6 +77,7 @@ class UniMedI(MedBaseModel):
                  contrastive_negatives: str = 'batch',
                  distill_centers: str = 'shared',
                  zero_shot_prompts: dict | None = None,
+                 compile_encoder: bool | dict = False,
                  data_preprocessor: dict | None = None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.vision_encoder = _build(ENCODERS, vision_encoder)
@@ -116,6 +122,10 @@ class UniMedI(MedBaseModel):
             raise ValueError("contrastive_negatives must be 'batch' or 'modality', got "
                              f'{contrastive_negatives!r}')
         self.contrastive_negatives = contrastive_negatives
+        if compile_encoder:  # after the teacher's deepcopy: each module compiles its own forward
+            options = {} if compile_encoder is True else dict(compile_encoder)
+            self.vision_encoder.compile(**options)
+            self.teacher['encoder'].compile(**options)
 
     # ------------------------------------------------------------------ teacher
     def init_weights(self) -> None:
