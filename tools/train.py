@@ -23,7 +23,8 @@ def parse_args():
                         help='resume from a checkpoint; without a value, from the latest '
                         'checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true',
-                        help='mixed precision: fp16 AMP on a CUDA GPU, bf16 autocast on the CPU')
+                        help='mixed precision: bf16 autocast where the device has bf16 (CPUs, '
+                        'GPUs from Ampere on), else fp16 AMP with loss scaling')
     parser.add_argument('--cfg-options', nargs='+', action=KeepSpacesDictAction,
                         help='override config keys, e.g. train_cfg.max_iters=10')
     parser.add_argument('--no-test', action='store_true',
@@ -39,10 +40,10 @@ def merge_args(cfg: Config, args) -> Config:
     apply_cli_options(cfg, args.config, args.work_dir, args.cfg_options, args.launcher)
     if args.amp:
         import torch
-        if torch.cuda.is_available():
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        if torch.cuda.is_available() and not torch.cuda.is_bf16_supported():
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'  # fp16 needs loss scaling
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-        else:  # MMEngine's AmpOptimWrapper refuses the CPU; bf16 needs no loss scaling
+        else:  # bf16 keeps fp32's range: no loss scaling (and MMEngine's AMP refuses CPUs)
             cfg.optim_wrapper.type = 'AutocastOptimWrapper'
             cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
     if args.resume == 'auto':
@@ -54,10 +55,19 @@ def merge_args(cfg: Config, args) -> Config:
     return cfg
 
 
+def build_runner(cfg: Config):
+    """``UniMedIRunner``; MMEngine's ``FlexibleRunner`` for configs with a ``strategy``
+    (FSDP, DeepSpeed: ``configs/unimedi/vit_l_pretrain_fsdp.py``)."""
+    if cfg.get('strategy') is not None:
+        from mmengine.runner import FlexibleRunner
+        return FlexibleRunner.from_cfg(cfg)
+    return UniMedIRunner.from_cfg(cfg)
+
+
 def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
-    runner = UniMedIRunner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     if cfg.get('test_after_train', False) and not args.no_test:
         test_best(runner)

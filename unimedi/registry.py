@@ -102,4 +102,4 @@ VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS, scope='unimed
 INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS, scope='unimedi',
                        locations=['unimedi.apis'])
 FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, scope='unimedi',
-                     locations=['unimedi.datasets'])
+                     locations=['unimedi.datasets', 'unimedi.engine'])

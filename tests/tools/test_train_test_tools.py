@@ -147,10 +147,32 @@ def test_resume_arguments(train_tool):
     assert cfg.resume is True and cfg.load_from == 'some/iter_8.pth'
 
 
-def test_amp_is_fp16_on_a_gpu_and_bf16_autocast_on_the_cpu(train_tool):
+@pytest.mark.parametrize('cuda, bf16, expected', [
+    (False, False, 'AutocastOptimWrapper'),  # the CPU: bf16 autocast
+    (True, True, 'AutocastOptimWrapper'),  # Ampere and later: bf16, no loss scaling
+    (True, False, 'AmpOptimWrapper'),  # older GPUs: fp16 with a dynamic loss scale
+])
+def test_amp_is_bf16_autocast_where_the_device_has_bf16(train_tool, monkeypatch, cuda, bf16,
+                                                        expected):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: cuda)
+    monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda *a, **k: bf16)
     cfg = train_tool.merge_args(_config(), _args(amp=True))
-    if torch.cuda.is_available():
-        assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
-    else:
-        assert cfg.optim_wrapper.type == 'AutocastOptimWrapper'
+    assert cfg.optim_wrapper.type == expected
+    if expected == 'AutocastOptimWrapper':
         assert cfg.optim_wrapper.dtype == 'bfloat16'
+    else:
+        assert cfg.optim_wrapper.loss_scale == 'dynamic'
+
+
+def test_a_config_with_a_strategy_gets_the_flexible_runner(train_tool, monkeypatch):
+    from mmengine.runner import FlexibleRunner
+    built = []
+    monkeypatch.setattr(FlexibleRunner, 'from_cfg', classmethod(lambda cls, cfg: built.append(
+        'flexible') or 'flexible'))
+    monkeypatch.setattr(train_tool.UniMedIRunner, 'from_cfg', classmethod(
+        lambda cls, cfg: built.append('unimedi') or 'unimedi'))
+    cfg = _config()
+    assert train_tool.build_runner(cfg) == 'unimedi'
+    cfg.strategy = dict(type='FSDPStrategy')
+    assert train_tool.build_runner(cfg) == 'flexible'
+    assert built == ['unimedi', 'flexible']

@@ -1,6 +1,7 @@
 """``TeacherEMAHook``: EMA update of the self-distillation teacher, cosine momentum."""
 from __future__ import annotations
 
+import contextlib
 import math
 
 from mmengine.hooks import Hook
@@ -19,6 +20,11 @@ def cosine_momentum(base: float, end: float, step: int, total: int) -> float:
 class TeacherEMAHook(Hook):
     """After every training iteration call ``model.momentum_update(m)`` with
     ``m = cosine_momentum(momentum, end_momentum, iter, max_iters)`` (DINO's schedule).
+
+    Under FSDP (``FSDPStrategy``) each rank holds shards of parameters whose layout differs
+    between teacher and student outside the per-block units, so the update runs inside
+    ``FullyShardedDataParallel.summon_full_params`` (full parameters, written back to the
+    shards): one extra all-gather of the parameters per step.
 
     Args:
         momentum: momentum at the start (0.996).
@@ -41,5 +47,17 @@ class TeacherEMAHook(Hook):
                             'TeacherEMAHook needs a model with an EMA teacher')
         momentum = cosine_momentum(self.momentum, self.end_momentum, runner.iter,
                                    runner.max_iters)
-        model.momentum_update(momentum)
+        with _full_parameters(runner.model):
+            model.momentum_update(momentum)
         runner.message_hub.update_scalar('train/ema_momentum', momentum)
+
+
+def _full_parameters(model):
+    """``summon_full_params(writeback=True)`` for an FSDP-wrapped model, else nothing."""
+    try:
+        from torch.distributed.fsdp import FullyShardedDataParallel
+    except ImportError:  # a torch without distributed support
+        return contextlib.nullcontext()
+    if isinstance(model, FullyShardedDataParallel):
+        return FullyShardedDataParallel.summon_full_params(model, writeback=True)
+    return contextlib.nullcontext()
