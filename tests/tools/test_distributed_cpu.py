@@ -26,21 +26,44 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _train(work_dir: Path, data_root: Path, batch_size: int, processes: int) -> str:
+def _env(**extra) -> dict:
+    return dict(os.environ, PYTHONPATH=str(REPO_ROOT), CUDA_VISIBLE_DEVICES='',
+                OMP_NUM_THREADS='1', **extra)
+
+
+def _options(data_root: Path, batch_size: int) -> list:
     classes = '[' + ','.join(TINY_CLASSES) + ']'
-    options = [f'train_dataloader.dataset.data_root={data_root}',
-               f'train_dataloader.dataset.metainfo.classes={classes}',
-               f'model.num_classes={len(TINY_CLASSES)}',
-               f'train_dataloader.batch_size={batch_size}', 'train_cfg.max_iters=2',
-               'default_hooks.logger.interval=1', 'default_hooks.checkpoint.interval=2']
+    return [f'train_dataloader.dataset.data_root={data_root}',
+            f'train_dataloader.dataset.metainfo.classes={classes}',
+            f'model.num_classes={len(TINY_CLASSES)}',
+            f'train_dataloader.batch_size={batch_size}', 'train_cfg.max_iters=2',
+            'default_hooks.logger.interval=1', 'default_hooks.checkpoint.interval=2']
+
+
+def _train_two_nodes(work_dir: Path, data_root: Path, batch_size: int) -> str:
+    """``tools/dist_train.sh`` on two "machines" (here two node ranks on localhost) of
+    one process each: the README's multi-node recipe."""
+    port = str(_free_port())
+    nodes = [subprocess.Popen(
+        ['bash', 'tools/dist_train.sh', CONFIG, '1', '--work-dir', str(work_dir), '--no-test',
+         '--cfg-options', *_options(data_root, batch_size)], cwd=REPO_ROOT,
+        env=_env(NNODES='2', NODE_RANK=str(rank), PORT=port, MASTER_ADDR='127.0.0.1',
+                 PYTHON=sys.executable),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for rank in range(2)]
+    outputs = [node.communicate(timeout=600)[0] for node in nodes]
+    for node, output in zip(nodes, outputs):
+        assert node.returncode == 0, output[-5000:]
+    return outputs[0]
+
+
+def _train(work_dir: Path, data_root: Path, batch_size: int, processes: int) -> str:
+    options = _options(data_root, batch_size)
     args = ['tools/train.py', CONFIG, '--work-dir', str(work_dir), '--no-test']
     if processes > 1:
         args = ['-m', 'torch.distributed.run', f'--nproc_per_node={processes}',
                 f'--master_port={_free_port()}', *args, '--launcher', 'pytorch']
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), CUDA_VISIBLE_DEVICES='',
-               OMP_NUM_THREADS='1')
     result = subprocess.run([sys.executable, *args, '--cfg-options', *options], cwd=REPO_ROOT,
-                            env=env, capture_output=True, text=True, timeout=600)
+                            env=_env(), capture_output=True, text=True, timeout=600)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
     return output
@@ -51,9 +74,13 @@ def _losses(work_dir: Path) -> list[float]:
     return [json.loads(line)['loss'] for line in scalars if 'loss' in json.loads(line)]
 
 
-def test_two_gloo_processes_equal_one_process_with_the_global_batch(tmp_path):
+@pytest.mark.parametrize('layout', ['one machine', 'two machines'])
+def test_two_gloo_processes_equal_one_process_with_the_global_batch(tmp_path, layout):
     data_root = write_tiny_dataset(tmp_path / 'tiny').parent  # 6 training cases
-    two = _train(tmp_path / 'two', data_root, batch_size=3, processes=2)
+    if layout == 'one machine':
+        two = _train(tmp_path / 'two', data_root, batch_size=3, processes=2)
+    else:
+        two = _train_two_nodes(tmp_path / 'two', data_root, batch_size=3)
     _train(tmp_path / 'one', data_root, batch_size=6, processes=1)
     assert 'no CUDA device: the process group uses gloo instead of nccl' in two
     # the logged loss is the mean over both ranks: the loss of the whole global batch
