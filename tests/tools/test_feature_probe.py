@@ -112,3 +112,12 @@ def test_tool_on_a_classification_config_without_a_third_split(tmp_path, capsys)
     assert 'train 21 / test 9' in capsys.readouterr().out
     rows = json.loads(out.read_text())['results']['2d']['raw pixels']['100']
     assert rows['macro'] == [1.0] and rows['C'][0] in (0.01, 0.1, 1.0, 10.0)
+
+
+def test_tool_checks_its_cfg_options_before_reading_anything(tmp_path):
+    config = tmp_path / 'tiny.py'
+    config.write_text(TINY_UNIMEDI_CONFIG)
+    tool = load_script('tools/analysis/feature_probe.py')
+    with pytest.raises(ValueError, match='model.embed_dim'):
+        tool.main([str(config), '--random-init', '--data-root', str(tmp_path / 'absent'),
+                   '--cfg-options', 'model.embed_dim=abc'])

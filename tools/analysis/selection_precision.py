@@ -15,6 +15,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
 from unimedi.utils.cli import KeepSpacesDictAction
+from unimedi.utils.config_checks import check_cfg_options
 
 
 def parse_args():
@@ -59,6 +60,7 @@ def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
+        check_cfg_options(cfg, args.cfg_options)  # a typo or a wrong type fails here
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'unimedi'))
     from unimedi.engine.checkpoint import load_state_dict_file
