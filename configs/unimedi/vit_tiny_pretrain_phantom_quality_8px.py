@@ -1,7 +1,9 @@
-# The quality recipe with 8 x 8 radiograph patches: 196 tokens a radiograph instead of 49
-# (row A3 of docs/pretraining_quality.md: the finer 2D tokens lift the 2D and the 3D probes,
-# zero-shot and retrieval), stopped at 4,000 iterations (128,000 samples) to stay within
-# the 60-minute budget on 2 cores (a 2D step costs about 1.7x the 16-px one).
+# The quality recipe with 8 x 8 radiograph patches: 196 tokens a radiograph instead of 49,
+# stopped at 4,000 iterations (128,000 samples): rows A3 / A4 of docs/pretraining_quality.md
+# (5,000 iterations of 8-px patches lifted the probes, zero-shot and retrieval; this
+# 4,000-iteration schedule selects lesion slices at 1.8x chance, its probes between Q1's and
+# A3's). A step costs about 1.6x the 16-px one: 48-70 min on 2 cores, at or over the
+# 60-minute budget, so the quality recipe stays vit_tiny_pretrain_phantom_quality.py.
 _base_ = ['./vit_tiny_pretrain_phantom_quality.py']
 max_iters = 4000
 warmup_iters = 500
