@@ -68,6 +68,7 @@ BUILD_CONFIGS = {
     # functions are not built: the test checks that the name finds the function
     'FUNCTIONS': {
         'flat_pseudo_collate': dict(),
+        'transformer_layer_wrap_policy': dict(),
     },
     'HOOKS': {
         'AtomicCheckpointHook': dict(interval=1, max_keep_ckpts=1),
