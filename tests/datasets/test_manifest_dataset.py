@@ -215,19 +215,24 @@ class _ListHandler(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def test_skip_empty_reports_logs_and_drops(tmp_path):
-    manifest = _write_jsonl(tmp_path / 'm.jsonl', [
-        _row(case_id='keep1'), _row(report='', case_id='drop3'), '',
-        _row(report=' ', case_id='drop4'), _row(case_id='keep5')])
+def _skipping_dataset(manifest):
+    """The dataset with ``on_empty_report='skip'`` and the messages logged while building."""
     logger = MMLogger.get_current_instance()
     handler = _ListHandler()
     logger.addHandler(handler)
     try:
-        dataset = _dataset(manifest, on_empty_report='skip')
+        return _dataset(manifest, on_empty_report='skip'), handler.messages
     finally:
         logger.removeHandler(handler)
+
+
+def test_skip_empty_reports_logs_and_drops(tmp_path):
+    manifest = _write_jsonl(tmp_path / 'm.jsonl', [
+        _row(case_id='keep1'), _row(report='', case_id='drop3'), '',
+        _row(report=' ', case_id='drop4'), _row(case_id='keep5')])
+    dataset, messages = _skipping_dataset(manifest)
     assert [i['case_id'] for i in _infos(dataset)] == ['keep1', 'keep5']
-    warnings = [m for m in handler.messages if 'empty report' in m]
+    warnings = [m for m in messages if 'empty report' in m]
     assert len(warnings) == 1
     assert 'skipped 2 rows' in warnings[0]
     assert f'{manifest}:2' in warnings[0] and f'{manifest}:4' in warnings[0]
@@ -261,18 +266,12 @@ def test_skip_lone_surrogate_reports_logs_and_drops(tmp_path):
     manifest = _write_jsonl(tmp_path / 'm.jsonl', [
         _row(case_id='keep1'), _row(report='clear \udfff', case_id='drop2'),
         _row(report='', case_id='drop3'), _row(case_id='keep4')])
-    logger = MMLogger.get_current_instance()
-    handler = _ListHandler()
-    logger.addHandler(handler)
-    try:
-        dataset = _dataset(manifest, on_empty_report='skip')
-    finally:
-        logger.removeHandler(handler)
+    dataset, messages = _skipping_dataset(manifest)
     assert [i['case_id'] for i in _infos(dataset)] == ['keep1', 'keep4']
-    invalid = [m for m in handler.messages if 'not valid text' in m]
+    invalid = [m for m in messages if 'not valid text' in m]
     assert len(invalid) == 1 and 'skipped 1 rows' in invalid[0]
     assert f'{manifest}:2' in invalid[0] and f'{manifest}:3' not in invalid[0]
-    empty = [m for m in handler.messages if 'empty report' in m]
+    empty = [m for m in messages if 'empty report' in m]
     assert len(empty) == 1 and f'{manifest}:3' in empty[0]
 
 

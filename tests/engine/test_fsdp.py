@@ -17,18 +17,11 @@ from unimedi.engine.fsdp import transformer_layer_wrap_policy
 from unimedi.models.encoders.unified_vit import ARCH_SETTINGS, Block
 from unimedi.models.heads.dino_head import DINOHead
 from unimedi.registry import MODELS, STRATEGIES
+from fakes.tiny_unimedi import tiny_unimedi_cfg
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = REPO_ROOT / 'configs' / 'unimedi' / 'vit_l_pretrain_fsdp.py'
-TINY_MODEL = dict(
-    type='UniMedI',
-    vision_encoder=dict(type='UnifiedViT', arch='tiny', tokenizers={
-        '2d': dict(type='PatchEmbed2D', img_size=32),
-        '3d': dict(type='PatchEmbed3D', img_size=(8, 32, 32))}),
-    text_encoder=dict(type='HFTextEncoder', config=dict(
-        vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64)),
-    embed_dim=16, dino_head=dict(type='DINOHead', out_dim=64, hidden_dim=32, bottleneck_dim=16))
+TINY_MODEL = tiny_unimedi_cfg(text_layers=2)
 
 
 def _units(model) -> list:

@@ -7,22 +7,15 @@ import torch
 
 from unimedi.registry import MODELS
 from unimedi.structures import MedDataSample
+from fakes.tiny_unimedi import tiny_unimedi_cfg
 
 pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
 
 
 def _model(**kwargs):
     torch.manual_seed(0)
-    model = MODELS.build(dict(
-        type='UniMedI',
-        vision_encoder=dict(type='UnifiedViT', arch='tiny', tokenizers={
-            '2d': dict(type='PatchEmbed2D', img_size=32),
-            '3d': dict(type='PatchEmbed3D', img_size=(8, 32, 32))}),
-        text_encoder=dict(type='HFTextEncoder', config=dict(
-            vocab_size=100, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-            intermediate_size=64, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)),
-        embed_dim=16, dino_head=dict(type='DINOHead', out_dim=64, hidden_dim=32,
-                                     bottleneck_dim=16),
+    model = MODELS.build(tiny_unimedi_cfg(
+        text_dropout=False,
         token_masker=dict(type='AttentiveRegionSelector', mask_ratio=0.5),
         slice_selector=dict(type='AttentiveSliceSelector', topk=2), **kwargs))
     model.init_weights()

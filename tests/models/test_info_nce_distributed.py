@@ -21,8 +21,6 @@ test compares them in the parent.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -30,9 +28,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from fakes.ranks import run_ranks
+
 pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 WORLD_SIZE = 2
 BATCH, FEATURES, EMBED = 8, 12, 6  # global batch, raw feature width, embedding width
 ATOL, RTOL = 1e-6, 1e-5
@@ -106,46 +105,9 @@ def _worker(out_dir: str) -> None:
         dist.destroy_process_group()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def _run_workers(out_dir: Path, attempts: int = 2) -> list:
-    for attempt in range(attempts):
-        outputs = _launch(out_dir, _free_port())
-        failed = {r: out for r, (code, out) in enumerate(outputs) if code != 0}
-        # the free port can be taken between probing and binding: retry on a new one
-        if failed and attempt + 1 < attempts and any(
-                'address already in use' in out.lower() for out in failed.values()):
-            continue
-        break
-    for rank, output in failed.items():
-        raise AssertionError(f'rank {rank} failed:\n{output[-4000:]}')
+def _run_workers(out_dir: Path) -> list:
+    run_ranks([__file__, out_dir], WORLD_SIZE, timeout=120)
     return [torch.load(out_dir / f'rank{r}.pt', weights_only=True) for r in range(WORLD_SIZE)]
-
-
-def _launch(out_dir: Path, port: int) -> list:
-    """Start the ranks as torchrun would; ``[(returncode, output)]`` per rank."""
-    env = dict(os.environ, MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port),
-               WORLD_SIZE=str(WORLD_SIZE), OMP_NUM_THREADS='1',
-               PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get('PYTHONPATH', '')]))
-    procs = [
-        subprocess.Popen([sys.executable, __file__, str(out_dir)], cwd=REPO_ROOT,
-                         env=dict(env, RANK=str(r), LOCAL_RANK=str(r)),
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for r in range(WORLD_SIZE)
-    ]
-    outputs = []
-    try:
-        for proc in procs:
-            outputs.append(proc.communicate(timeout=120)[0])
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-    return [(proc.returncode, output) for proc, output in zip(procs, outputs)]
 
 
 def test_gathered_info_nce_matches_single_process(tmp_path):

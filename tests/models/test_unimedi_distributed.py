@@ -2,17 +2,14 @@
 every collective (InfoNCE gather, DINO / iBOT centre updates) must stay in step, and the
 centres must agree across ranks afterwards."""
 import os
-import socket
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
+from fakes.ranks import run_ranks
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
 
 
 def _worker(out_dir: str) -> None:
@@ -24,17 +21,9 @@ def _worker(out_dir: str) -> None:
     try:
         from unimedi.registry import MODELS
         from unimedi.structures import MedDataSample
+        from fakes.tiny_unimedi import tiny_unimedi_cfg
         torch.manual_seed(0)
-        model = MODELS.build(dict(
-            type='UniMedI',
-            vision_encoder=dict(type='UnifiedViT', arch='tiny', tokenizers={
-                '2d': dict(type='PatchEmbed2D', img_size=32),
-                '3d': dict(type='PatchEmbed3D', img_size=(8, 32, 32))}),
-            text_encoder=dict(type='HFTextEncoder', config=dict(
-                vocab_size=100, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                intermediate_size=64)),
-            embed_dim=16, dino_head=dict(type='DINOHead', out_dim=64, hidden_dim=32,
-                                         bottleneck_dim=16),
+        model = MODELS.build(tiny_unimedi_cfg(
             token_masker=dict(type='RandomRegionSelector', mask_ratio=0.5),
             slice_selector=dict(type='AttentiveSliceSelector', topk=2))).train()
         # rank 0: 2 radiographs + 2 CTs; rank 1: 3 radiographs and no CT
@@ -56,23 +45,8 @@ def _worker(out_dir: str) -> None:
         dist.destroy_process_group()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def test_ranks_with_different_modality_mixes_stay_in_step(tmp_path):
-    env = dict(os.environ, MASTER_ADDR='127.0.0.1', MASTER_PORT=str(_free_port()),
-               WORLD_SIZE='2', OMP_NUM_THREADS='1',
-               PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get('PYTHONPATH', '')]))
-    procs = [subprocess.Popen([sys.executable, __file__, str(tmp_path)], cwd=REPO_ROOT,
-                              env=dict(env, RANK=str(r), LOCAL_RANK=str(r)),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for r in range(2)]
-    outputs = [p.communicate(timeout=150)[0] for p in procs]
-    for rank, (proc, output) in enumerate(zip(procs, outputs)):
-        assert proc.returncode == 0, f'rank {rank} failed:\n{output[-3000:]}'
+    run_ranks([__file__, tmp_path], 2)
     ranks = [torch.load(tmp_path / f'rank{r}.pt', weights_only=True) for r in range(2)]
     for result in ranks:
         assert all(torch.isfinite(v).all() for v in result['losses'].values())

@@ -31,17 +31,16 @@ and the masks are attentive (no randomness), so the test asserts:
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 
+from fakes.ranks import finish, start_ranks
+from fakes.tiny_unimedi import tiny_unimedi_cfg
+
 pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 WORLD_SIZE = 2
 #: the global batch, in the sampler's order (radiographs and CTs interleaved on rank 0);
 #: rank 0 holds samples 0-3, rank 1 samples 4-7.
@@ -71,17 +70,10 @@ SGD_LR = 5e-3
 
 
 def _model_cfg() -> dict:
-    no_dropout = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
-    return dict(
-        type='UniMedI',
-        vision_encoder=dict(type='UnifiedViT', arch='tiny', drop_path_rate=0.0, tokenizers={
+    return tiny_unimedi_cfg(
+        vocab_size=30522, text_dropout=False, vision_encoder=dict(drop_path_rate=0.0, tokenizers={
             '2d': dict(type='PatchEmbed2D', img_size=32, patch_size=8),  # 16 tokens
             '3d': dict(type='PatchEmbed3D', img_size=(8, 32, 32), patch_size=(4, 8, 8))}),
-        text_encoder=dict(type='HFTextEncoder', config=dict(
-            vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-            intermediate_size=64, **no_dropout)),
-        embed_dim=16,
-        dino_head=dict(type='DINOHead', out_dim=64, hidden_dim=32, bottleneck_dim=16),
         token_masker=dict(type='AttentiveRegionSelector', mask_ratio=0.5),
         slice_selector=dict(type='AttentiveSliceSelector', topk=2),
         # fixed-length padding: every process tokenizes to the same shapes
@@ -174,23 +166,6 @@ def _worker(out_dir: str, wrapper: str, layout: str) -> None:
         dist.destroy_process_group()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def _launch(out_dir: Path, world: int, wrapper: str, layout: str) -> list:
-    env = dict(os.environ, MASTER_ADDR='127.0.0.1', MASTER_PORT=str(_free_port()),
-               WORLD_SIZE=str(world), OMP_NUM_THREADS='1',
-               PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get('PYTHONPATH', '')]))
-    return [subprocess.Popen([sys.executable, __file__, str(out_dir), wrapper, layout],
-                             cwd=REPO_ROOT,
-                             env=dict(env, RANK=str(r), LOCAL_RANK=str(r)),
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            for r in range(world)]
-
-
 def _max_diff(a: dict, b: dict) -> float:
     return max((a[k].float() - b[k].float()).abs().max().item() for k in a)
 
@@ -199,17 +174,15 @@ def _max_diff(a: dict, b: dict) -> float:
 def test_one_training_step_on_two_ranks_equals_one_process(tmp_path, wrapper):
     """DDP, and FSDP (``configs/unimedi/vit_l_pretrain_fsdp.py``'s wrap policy, the EMA
     update on gathered parameters): the same step as one process."""
-    procs = {'single': _launch(tmp_path, 1, 'ddp', wrapper),
-             wrapper: _launch(tmp_path, WORLD_SIZE, wrapper, wrapper)}
-    for name, group in procs.items():
-        for rank, proc in enumerate(group):
-            try:
-                output = proc.communicate(timeout=240)[0]
-            except subprocess.TimeoutExpired:
-                for p in (p for g in procs.values() for p in g):
-                    p.kill()
-                pytest.fail(f'{name} rank {rank} timed out:\n{proc.communicate()[0][-3000:]}')
-            assert proc.returncode == 0, f'{name} rank {rank} failed:\n{output[-3000:]}'
+    groups = {'single': start_ranks([__file__, tmp_path, 'ddp', wrapper], 1),
+              wrapper: start_ranks([__file__, tmp_path, wrapper, wrapper], WORLD_SIZE)}
+    for name, procs in groups.items():
+        try:
+            finish(procs, timeout=240)
+        except AssertionError as error:
+            for proc in (p for g in groups.values() for p in g):
+                proc.kill()
+            pytest.fail(f'{name}: {error}')
     single = torch.load(tmp_path / 'ddp_world1_rank0.pt', weights_only=True)
     ranks = [torch.load(tmp_path / f'{wrapper}_world{WORLD_SIZE}_rank{r}.pt', weights_only=True)
              for r in range(WORLD_SIZE)]

@@ -2,19 +2,13 @@
 from __future__ import annotations
 
 import os
-import socket
 
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from unimedi.utils.distributed import mean_over_ranks, world_size
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+from fakes.ranks import free_port
 
 
 def _worker(rank: int, port: int, results):
@@ -39,7 +33,7 @@ def test_single_process_is_unchanged():
 def test_mean_over_two_ranks_by_name():
     with mp.Manager() as manager:
         results = manager.dict()
-        mp.start_processes(_worker, args=(_free_port(), results), nprocs=2, join=True,
+        mp.start_processes(_worker, args=(free_port(), results), nprocs=2, join=True,
                            start_method='fork')
         results = dict(results)
     assert results[0] == dict(loss=2.0, acc=0.25)
