@@ -9,7 +9,6 @@ import io
 import json
 import math
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -265,28 +264,21 @@ COMPILE_LIMIT_S = 60
 
 
 def test_compile_variant_runs(tmp_path):
-    """``--variants compile`` (tiny sizes) trains, in a subprocess limited to 60 s; skipped
-    where torch.compile cannot work (no C compiler, a failing probe) or is slower."""
-    if shutil.which('gcc') is None and shutil.which('cc') is None:
-        pytest.skip('torch.compile (inductor, CPU) needs a C compiler: none found')
-    probe = 'import torch; f = torch.compile(lambda x: x.sin() + 1); f(torch.ones(3))'
-    try:
-        result = subprocess.run([sys.executable, '-c', probe], capture_output=True, text=True,
-                                timeout=COMPILE_LIMIT_S)
-    except subprocess.TimeoutExpired:
-        pytest.skip(f'a torch.compile probe took over {COMPILE_LIMIT_S} s here')
-    if result.returncode:
-        pytest.skip(f'torch.compile fails here: {result.stderr.strip()[-300:]}')
+    """``--variants compile`` (tiny sizes) traces, trains and is timed after its warm-up, in
+    a subprocess limited to 60 s. The ``aot_eager`` backend traces forward and backward as
+    inductor does but generates no code (inductor's own numerics are checked by
+    tests/models/test_compile_encoder.py); skipped where dynamo cannot trace here."""
     path = tmp_path / 'rows.json'
     command = [sys.executable, str(TOOL)] + RUN + [
         '--device', 'cpu', '--modes', 'mixed', '--batch-size', '2', '--iters', '1',
-        '--warmup', '0', '--variants', 'eager', 'compile', '--json', str(path)]
+        '--warmup', '0', '--variants', 'eager', 'compile', '--compile-backend', 'aot_eager',
+        '--json', str(path)]
     try:
         result = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT,
                                 timeout=COMPILE_LIMIT_S)
     except subprocess.TimeoutExpired:
-        pytest.skip(f'the compile variant took over {COMPILE_LIMIT_S} s here (compilation '
-                    'on a loaded CPU)')
+        pytest.skip(f'the compile variant took over {COMPILE_LIMIT_S} s here (tracing on a '
+                    'loaded CPU)')
     rows = json.loads(path.read_text())['rows'] if path.exists() else []
     errors = [r[k].get('error', '') for r in rows for k in ('unimedi', 'baseline')
               if r[k]['status'] != 'ok']

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,17 +12,12 @@ import pytest
 import torch
 
 from conftest import TINY_CLASSES, write_tiny_dataset
+from fakes.ranks import free_port
 
 pytestmark = pytest.mark.slow
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = 'projects/example_project/configs/histogram_baseline.py'
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def _env(**extra) -> dict:
@@ -43,7 +37,7 @@ def _options(data_root: Path, batch_size: int) -> list:
 def _train_two_nodes(work_dir: Path, data_root: Path, batch_size: int) -> str:
     """``tools/dist_train.sh`` on two "machines" (here two node ranks on localhost) of
     one process each: the README's multi-node recipe."""
-    port = str(_free_port())
+    port = str(free_port())
     nodes = [subprocess.Popen(
         ['bash', 'tools/dist_train.sh', CONFIG, '1', '--work-dir', str(work_dir), '--no-test',
          '--cfg-options', *_options(data_root, batch_size)], cwd=REPO_ROOT,
@@ -61,7 +55,7 @@ def _train(work_dir: Path, data_root: Path, batch_size: int, processes: int) -> 
     args = ['tools/train.py', CONFIG, '--work-dir', str(work_dir), '--no-test']
     if processes > 1:
         args = ['-m', 'torch.distributed.run', f'--nproc_per_node={processes}',
-                f'--master_port={_free_port()}', *args, '--launcher', 'pytorch']
+                f'--master_port={free_port()}', *args, '--launcher', 'pytorch']
     result = subprocess.run([sys.executable, *args, '--cfg-options', *options], cwd=REPO_ROOT,
                             env=_env(), capture_output=True, text=True, timeout=600)
     output = result.stdout + result.stderr
@@ -74,21 +68,30 @@ def _losses(work_dir: Path) -> list[float]:
     return [json.loads(line)['loss'] for line in scalars if 'loss' in json.loads(line)]
 
 
+@pytest.fixture(scope='module')
+def one_process(tmp_path_factory) -> tuple[Path, Path]:
+    """The tiny data (6 training cases) and the reference run: one process, batch 6."""
+    root = tmp_path_factory.mktemp('distributed_cpu')
+    data_root = write_tiny_dataset(root / 'tiny').parent
+    _train(root / 'one', data_root, batch_size=6, processes=1)
+    return data_root, root / 'one'
+
+
 @pytest.mark.parametrize('layout', ['one machine', 'two machines'])
-def test_two_gloo_processes_equal_one_process_with_the_global_batch(tmp_path, layout):
-    data_root = write_tiny_dataset(tmp_path / 'tiny').parent  # 6 training cases
+def test_two_gloo_processes_equal_one_process_with_the_global_batch(
+        tmp_path, layout, one_process):
+    data_root, one_dir = one_process
     if layout == 'one machine':
         two = _train(tmp_path / 'two', data_root, batch_size=3, processes=2)
     else:
         two = _train_two_nodes(tmp_path / 'two', data_root, batch_size=3)
-    _train(tmp_path / 'one', data_root, batch_size=6, processes=1)
     assert 'no CUDA device: the process group uses gloo instead of nccl' in two
     # the logged loss is the mean over both ranks: the loss of the whole global batch
-    two_losses, one_losses = _losses(tmp_path / 'two'), _losses(tmp_path / 'one')
+    two_losses, one_losses = _losses(tmp_path / 'two'), _losses(one_dir)
     assert len(two_losses) == len(one_losses) == 2
     assert two_losses == pytest.approx(one_losses, abs=1e-5)
-    weights = [torch.load(tmp_path / run / 'iter_2.pth', weights_only=True)['state_dict']
-               for run in ('two', 'one')]
+    weights = [torch.load(run / 'iter_2.pth', weights_only=True)['state_dict']
+               for run in (tmp_path / 'two', one_dir)]
     assert weights[0].keys() == weights[1].keys()
     for key in weights[0]:
         torch.testing.assert_close(weights[0][key], weights[1][key], atol=1e-6, rtol=0)

@@ -153,9 +153,10 @@ COMPILE_WARMUP = 2  # warm-up steps at least, for the compile variants
 
 
 # ---------------------------------------------------------------------------- models
-def build_unimedi(arch: str, text: str, size_2d, size_3d, compile: bool = False,
+def build_unimedi(arch: str, text: str, size_2d, size_3d, compile: dict | None = None,
                   grad_checkpointing: bool = False) -> nn.Module:
-    """UniMedI from ``configs/_base_/models/unimedi_vit_b.py`` at the given size."""
+    """UniMedI from ``configs/_base_/models/unimedi_vit_b.py`` at the given size;
+    ``compile``: ``torch.compile`` options of its encoders, or ``None`` (eager)."""
     from mmengine.config import Config
 
     import unimedi.models  # noqa: F401  (registers the modules)
@@ -173,8 +174,8 @@ def build_unimedi(arch: str, text: str, size_2d, size_3d, compile: bool = False,
         data_preprocessor=dict(_delete_=True, type='MedDataPreprocessor'))
     if grad_checkpointing:
         model['vision_encoder']['grad_checkpointing'] = True
-    if compile:
-        model['compile_encoder'] = dict(COMPILE_OPTIONS)
+    if compile is not None:
+        model['compile_encoder'] = dict(compile)
     cfg.merge_from_dict(dict(model=model))
     return MODELS.build(cfg.model)
 
@@ -185,11 +186,12 @@ class TimmBaseline(nn.Module):
 
     ``grad_checkpointing`` checkpoints every block (timm's ``set_grad_checkpointing`` on
     the 2D path, ``checkpoint_seq`` over the same blocks on the 3D path); ``compile``
-    ``torch.compile``\\ s the 2D and 3D encode functions (patch embedding to final norm).
+    (``torch.compile`` options, or ``None``) compiles the 2D and 3D encode functions
+    (patch embedding to final norm).
     """
 
     def __init__(self, arch: str, text: str, size_2d, size_3d, drop_path_rate: float = 0.0,
-                 grad_checkpointing: bool = False, compile: bool = False):
+                 grad_checkpointing: bool = False, compile: dict | None = None):
         super().__init__()
         from timm.models.vision_transformer import VisionTransformer
 
@@ -215,9 +217,8 @@ class TimmBaseline(nn.Module):
         self.text_projection = nn.Linear(self.text_encoder.embed_dim, embed_dim)
         self.contrastive_loss = LOSSES.build(dict(type='InfoNCELoss'))
         # unbound functions (no reference cycle through the module)
-        self._compiled = {m: torch.compile(getattr(TimmBaseline, f'encode_{m}'),
-                                           **COMPILE_OPTIONS)
-                          for m in ('2d', '3d')} if compile else {}
+        self._compiled = {m: torch.compile(getattr(TimmBaseline, f'encode_{m}'), **compile)
+                          for m in ('2d', '3d')} if compile is not None else {}
 
     def encode_2d(self, x):
         return self.vit.forward_head(self.vit.forward_features(x), pre_logits=True)
@@ -250,7 +251,9 @@ class TimmBaseline(nn.Module):
 def build_model(kind: str, arch: str, args, variant: str = 'eager') -> nn.Module:
     """The ``kind`` model (``'unimedi'`` or ``'baseline'``) of ``arch`` in ``variant``."""
     size_2d, size_3d = input_sizes(arch, args)
-    compiled, ckpt = 'compile' in variant, 'ckpt' in variant
+    ckpt = 'ckpt' in variant
+    compiled = dict(COMPILE_OPTIONS, backend=args.compile_backend) \
+        if 'compile' in variant else None
     if kind == 'unimedi':
         return build_unimedi(arch, args.text, size_2d, size_3d, compile=compiled,
                              grad_checkpointing=ckpt)
@@ -433,6 +436,10 @@ def parse_args(argv=None):
     parser.add_argument('--compile', action='store_true',
                         help='shorthand for --variants compile (with --grad-checkpointing: '
                         'compile+ckpt)')
+    parser.add_argument('--compile-backend', default='inductor',
+                        help='torch.compile backend of the compile variants (default '
+                        'inductor; aot_eager or eager trace the model without generating '
+                        'code: a quick check that it compiles)')
     parser.add_argument('--grad-checkpointing', action='store_true',
                         help='shorthand for --variants ckpt')
     parser.add_argument('--iters', type=int, default=10, help='timed steps')
