@@ -72,6 +72,26 @@ def test_a_configured_key_wins_over_the_encoder_name():
     assert groups['encoder.cls_pos'] == (pytest.approx(LR), 0.0)
 
 
+class _Wrapped(nn.Module):
+    """A model wrapper as DDP and FSDP are: the model under ``.module``."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.module = model
+
+
+def test_a_wrapped_model_keeps_its_exclusions():
+    model = _Model()
+    wrapper = NoWeightDecayOptimWrapperConstructor(OPTIM, dict(norm_decay_mult=0.0))(
+        _Wrapped(model))
+    decay = {id(p): group.get('weight_decay', WD) for group in wrapper.optimizer.param_groups
+             for p in group['params']}
+    names = dict(model.named_parameters())
+    for name in no_weight_decay_names(model):
+        assert decay[id(names[name])] == 0.0, name
+    assert decay[id(names['encoder.blocks.0.attn.qkv.weight'])] == pytest.approx(WD)
+
+
 class _Records(logging.Handler):
     def __init__(self):
         super().__init__(logging.DEBUG)

@@ -45,7 +45,9 @@ class NoWeightDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     def __call__(self, model: nn.Module):
         configured = self.paramwise_cfg
         custom_keys = dict(configured.get('custom_keys', {}))
-        for name in no_weight_decay_names(model):
+        # names relative to the module MMEngine collects the parameters from: a DDP or FSDP
+        # wrapper's .module (its own prefix would match no parameter name)
+        for name in no_weight_decay_names(getattr(model, 'module', model)):
             custom_keys.setdefault(name, dict(decay_mult=0.0))
         self.paramwise_cfg = dict(configured, custom_keys=custom_keys)
         logger = MMLogger.get_current_instance()
