@@ -40,7 +40,9 @@ def merge_args(cfg: Config, args) -> Config:
     apply_cli_options(cfg, args.config, args.work_dir, args.cfg_options, args.launcher)
     if args.amp:
         import torch
-        if torch.cuda.is_available() and not torch.cuda.is_bf16_supported():
+        # emulated bf16 (V100, T4) is slower than fp16 AMP
+        if torch.cuda.is_available() and not torch.cuda.is_bf16_supported(
+                including_emulation=False):
             cfg.optim_wrapper.type = 'AmpOptimWrapper'  # fp16 needs loss scaling
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
         else:  # bf16 keeps fp32's range: no loss scaling (and MMEngine's AMP refuses CPUs)

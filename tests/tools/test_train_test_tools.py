@@ -154,8 +154,12 @@ def test_resume_arguments(train_tool):
 ])
 def test_amp_is_bf16_autocast_where_the_device_has_bf16(train_tool, monkeypatch, cuda, bf16,
                                                         expected):
+    def native_bf16(including_emulation=True):
+        # pre-Ampere GPUs emulate bf16 (slowly): only the hardware's bf16 counts
+        return bf16 and not including_emulation
+
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: cuda)
-    monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda *a, **k: bf16)
+    monkeypatch.setattr(torch.cuda, 'is_bf16_supported', native_bf16)
     cfg = train_tool.merge_args(_config(), _args(amp=True))
     assert cfg.optim_wrapper.type == expected
     if expected == 'AutocastOptimWrapper':
