@@ -10,6 +10,7 @@ from mmengine.registry import DATASETS, HOOKS, METRICS, MODELS, TRANSFORMS, Defa
 from mmengine.utils import import_modules_from_strings
 
 from unimedi.datasets.phantom.phantom_seg import BINARY_CLASSES, PHANTOM_SEG_CLASSES
+from repo_scripts import label_fraction_families
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,6 +66,25 @@ def test_config_loads(rel_path):
             f'{rel_path}: set default_scope = "unimedi" (inherit configs/_base_/default_runtime.py)'
     if 'default_scope' in cfg:
         assert cfg.default_scope == 'unimedi'
+
+
+FRACTION_FAMILIES = {name: leaves for name, leaves in label_fraction_families(
+    [f for f in CONFIG_FILES if f.startswith('configs')]).items() if leaves[0][0] is not None}
+
+
+@pytest.mark.parametrize('family', sorted(FRACTION_FAMILIES))
+def test_label_fraction_leaves_differ_only_in_their_fraction(family):
+    """``..._1pct / _10pct / _100pct.py`` train the fraction in their name and are otherwise
+    one config (the config-run tests train one leaf of each family)."""
+    bodies = []
+    for fraction, path in FRACTION_FAMILIES[family]:
+        cfg = _load(path).to_dict()
+        assert cfg['train_dataloader']['dataset'].pop('data_fraction', 1.0) == \
+            pytest.approx(fraction), path
+        bodies.append(cfg)
+    for (_, path), body in zip(FRACTION_FAMILIES[family][1:], bodies[1:]):
+        assert body == bodies[0], f'{path} differs from {FRACTION_FAMILIES[family][0][1]} ' \
+            'in more than data_fraction'
 
 
 @pytest.mark.slow

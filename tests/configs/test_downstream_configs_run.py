@@ -2,10 +2,12 @@
 
 Classification configs train 2 iterations (MMEngine ``Runner``, in process), validate,
 keep the best checkpoint and test it as ``tools/train.py`` does (``test_after_train``),
-writing ``metrics.json`` and the sample lists. Retrieval and zero-shot configs test a tiny
-UniMedI. The configs keep their datasets, pipelines, heads, metrics, schedules and hooks;
-only the sizes shrink (a 2-block 32-wide ViT, batches of 2, no worker processes) and the
-data are the native-format fakes of ``fakes.downstream`` (or tiny phantoms).
+writing ``metrics.json`` and the sample lists; of a recipe's 1 / 10 / 100 % leaves, which
+differ only in ``data_fraction``, one trains (tests/configs/test_configs.py builds all).
+Retrieval and zero-shot configs test a tiny UniMedI. The configs keep their datasets,
+pipelines, heads, metrics, schedules and hooks; only the sizes shrink (a 2-block 32-wide
+ViT, batches of 2, no worker processes) and the data are the native-format fakes of
+``fakes.downstream`` (or tiny phantoms).
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from fakes.ct_rate import write_fake_ct_rate_manifest
 from fakes.downstream import (write_fake_cc_ccii, write_fake_chexpert, write_fake_covidx,
                               write_fake_image_folder, write_fake_rsna_pneumonia)
 from fakes.vit_weights import write_fake_timm_vit
-from repo_scripts import load_script
+from repo_scripts import load_script, one_per_label_fraction_family
 
 pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
 
@@ -113,7 +115,7 @@ def _run_name(rel_path: str) -> str:
     return f'{Path(rel_path).stem}_{uuid.uuid4().hex[:8]}'
 
 
-@pytest.mark.parametrize('rel_path', CLS_CONFIGS)
+@pytest.mark.parametrize('rel_path', one_per_label_fraction_family(CLS_CONFIGS))
 def test_classification_config_trains_and_tests_its_best_checkpoint(
         rel_path, fakes, pretrained_files, tmp_path):
     cfg = Config.fromfile(str(REPO_ROOT / rel_path))

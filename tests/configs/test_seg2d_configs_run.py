@@ -1,4 +1,4 @@
-"""Every 2D segmentation config trains, validates, keeps its best checkpoint and tests it.
+"""Every 2D segmentation recipe trains, validates, keeps its best checkpoint and tests it.
 
 Each config of ``configs/segmentation/{phantom2d,siim,rsna,image_folder}`` runs for 2
 iterations in process (MMEngine ``Runner``), validates, keeps the best checkpoint on
@@ -7,7 +7,9 @@ the foreground Dice (``dice/mean``) and tests it as ``tools/train.py`` does
 ``metrics.json``. The configs keep their datasets, pipelines, mmseg model, metric,
 schedule and hooks; only the sizes shrink (a 2-block 32-wide ViT, 16-channel heads,
 batches of 2, no worker processes) and the data are the native-format fakes of
-``fakes.segmentation``. ``tools/test.py`` is run on one best checkpoint as well.
+``fakes.segmentation``. ``tools/test.py`` is run on one best checkpoint as well. A
+recipe's 1 / 10 / 100 % leaves differ only in ``data_fraction``: one of them trains
+(tests/configs/test_configs.py builds every config).
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from mmengine.runner import Runner
 from unimedi.registry import ENCODERS
 from fakes.segmentation import (write_fake_phantom_seg2d, write_fake_rsna_seg,
                                 write_fake_seg_image_folder, write_fake_siim)
-from repo_scripts import load_script
+from repo_scripts import load_script, one_per_label_fraction_family
 
 pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
 
@@ -120,7 +122,7 @@ def test_the_2d_configs_are_found():
     assert len(SEG2D_CONFIGS) >= 20
 
 
-@pytest.mark.parametrize('rel_path', SEG2D_CONFIGS)
+@pytest.mark.parametrize('rel_path', one_per_label_fraction_family(SEG2D_CONFIGS))
 def test_seg2d_config_trains_and_tests_its_best_checkpoint(rel_path, fakes, pretrained_file,
                                                            tmp_path):
     cfg = Config.fromfile(str(REPO_ROOT / rel_path))

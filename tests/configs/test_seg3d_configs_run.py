@@ -28,7 +28,7 @@ from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_data
 from unimedi.io.writers import strip_image_suffix
 from unimedi.registry import ENCODERS
 from fakes.seg3d import write_fake_seg_volumes
-from repo_scripts import load_script, redirect_caches
+from repo_scripts import load_script, one_per_label_fraction_family, redirect_caches
 
 pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
 
@@ -36,21 +36,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SEG3D_CONFIGS = sorted(p.relative_to(REPO_ROOT).as_posix()
                        for folder in ('phantom3d', 'bcv', 'ct_organs')
                        for p in (REPO_ROOT / 'configs' / 'segmentation' / folder).glob('*.py'))
-
-
-def _one_per_label_fraction_family(paths: list) -> list:
-    """The configs to train: of configs equal but for ``train_dataloader.dataset.
-    data_fraction`` (the 1 / 10 / 100 % leaves of one recipe) only the one nearest 10 %,
-    so each recipe trains once and a fraction below 1 is still exercised."""
-    families: dict = {}
-    for path in paths:
-        cfg = Config.fromfile(str(REPO_ROOT / path)).to_dict()
-        fraction = cfg['train_dataloader']['dataset'].pop('data_fraction', 1.0)
-        families.setdefault(repr(cfg), []).append((abs(fraction - 0.1), path))
-    return sorted(min(family)[1] for family in families.values())
-
-
-TRAINED_CONFIGS = _one_per_label_fraction_family(SEG3D_CONFIGS)
+TRAINED_CONFIGS = one_per_label_fraction_family(SEG3D_CONFIGS)
 TINY_ARCH = dict(embed_dim=32, depth=2, num_heads=2)
 TINY_ROI = (16, 32, 32)
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
