@@ -22,5 +22,6 @@ strategy = dict(
         # original parameters (also what the EMA update and the optimizer groups name)
         use_orig_params=True),
     state_dict_cfg='full')  # checkpoints hold whole tensors: they load without FSDP
-optim_wrapper = dict(type='AutocastOptimWrapper', dtype='bfloat16',
+# each rank's gradients are its FSDP shard: clip_grad's norm is all-reduced (sharded_grads)
+optim_wrapper = dict(type='AutocastOptimWrapper', dtype='bfloat16', sharded_grads=True,
                      optimizer=dict(fused=True))  # fused AdamW: CUDA (and CPU) kernels

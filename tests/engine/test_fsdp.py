@@ -63,6 +63,7 @@ def test_fsdp_config_builds_its_strategy_policy_and_fused_optimizer():
         wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     assert type(wrapper).__name__ == 'AutocastOptimWrapper'
     assert wrapper.cast_dtype == torch.bfloat16
+    assert wrapper.sharded_grads  # clip_grad's norm over all shards
     optimizer = wrapper.optimizer
     assert isinstance(optimizer, torch.optim.AdamW) and optimizer.defaults['fused'] is True
     loss = model.vision_encoder(torch.randn(2, 1, 32, 32), '2d')['cls'].square().mean()

@@ -1,10 +1,16 @@
-"""Fully sharded data parallel (FSDP) parts: which modules become their own FSDP unit.
+"""Fully sharded data parallel (FSDP) parts: which modules become their own FSDP unit, and
+gradient clipping by the norm of gradients that are split across the ranks.
 
 Used by ``configs/unimedi/vit_l_pretrain_fsdp.py`` through MMEngine's ``FlexibleRunner`` and
 ``FSDPStrategy``: ``auto_wrap_policy=dict(type='unimedi.transformer_layer_wrap_policy')``.
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+
+import torch
+import torch.distributed as dist
 from torch import nn
 
 from unimedi.registry import FUNCTIONS
@@ -38,3 +44,44 @@ def transformer_layer_wrap_policy(module: nn.Module, recurse: bool,
         nonwrapped_numel: the parameters not yet wrapped below it (unused).
     """
     return True if recurse else isinstance(module, _unit_classes())
+
+
+def clip_sharded_grad_norm_(parameters: Iterable[torch.Tensor], max_norm: float,
+                            norm_type: float = 2.0) -> torch.Tensor:
+    """``torch.nn.utils.clip_grad_norm_`` for gradients split across the ranks.
+
+    Under FSDP each rank's ``.grad`` holds only its shard of each parameter (or ``None``),
+    so the plain function would clip every rank by the norm of its own shard, each by a
+    different factor. Here the norm is that of the whole gradient: the local sums of
+    ``|g| ** p`` (or the local maxima, for ``inf``) are reduced over the default process
+    group, then every shard is scaled by the same ``min(1, max_norm / norm)``. Without a
+    process group it equals ``clip_grad_norm_``. Every rank must call it, with or without
+    gradients of its own.
+
+    Returns:
+        The 0-d total norm (fp32), the same on every rank.
+    """
+    grads = [p.grad for p in parameters if p.grad is not None]
+    norm_type = float(norm_type)
+    if grads:
+        device = grads[0].device
+    elif dist.is_initialized() and dist.get_backend() == 'nccl':
+        device = torch.device('cuda', torch.cuda.current_device())
+    else:
+        device = torch.device('cpu')
+    local = [g.detach().float().norm(norm_type).to(device) for g in grads]
+    distributed = dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+    if math.isinf(norm_type):
+        total = torch.stack(local).max() if local else torch.zeros((), device=device)
+        if distributed:
+            dist.all_reduce(total, op=dist.ReduceOp.MAX)
+    else:
+        total = torch.stack(local).pow(norm_type).sum() if local else \
+            torch.zeros((), device=device)
+        if distributed:
+            dist.all_reduce(total)
+        total = total.pow(1.0 / norm_type)
+    scale = (max_norm / (total + 1e-6)).clamp(max=1.0)
+    for grad in grads:
+        grad.detach().mul_(scale.to(grad.device, grad.dtype))
+    return total

@@ -25,15 +25,33 @@ class AutocastOptimWrapper(OptimWrapper):
             use ``AmpOptimWrapper`` there instead).
         enabled: ``False`` turns it into a plain ``OptimWrapper`` (e.g. from the command
             line: ``--cfg-options optim_wrapper.enabled=False``).
+        sharded_grads: the gradients are split across the ranks (FSDP): ``clip_grad``'s
+            norm is that of the whole gradient (:func:`~unimedi.engine.fsdp.
+            clip_sharded_grad_norm_`), not of each rank's shard.
         **kwargs: ``OptimWrapper`` arguments (``optimizer``, ``clip_grad``...).
     """
 
-    def __init__(self, dtype: str = 'bfloat16', enabled: bool = True, **kwargs):
+    def __init__(self, dtype: str = 'bfloat16', enabled: bool = True,
+                 sharded_grads: bool = False, **kwargs):
         super().__init__(**kwargs)
+        self.sharded_grads = sharded_grads
+        if sharded_grads and getattr(self, 'clip_func', None) is torch.nn.utils.clip_grad_value_:
+            raise ValueError('sharded_grads clips by the norm; clip_grad type value needs no '
+                             'all-reduce: set sharded_grads=False')
         if dtype not in ('bfloat16', 'float16'):
             raise ValueError(f"dtype must be 'bfloat16' or 'float16', got {dtype!r}")
         self.cast_dtype = getattr(torch, dtype)
         self.enabled = enabled
+
+    def _clip_grad(self) -> None:
+        if not self.sharded_grads:
+            return super()._clip_grad()
+        from unimedi.engine.fsdp import clip_sharded_grad_norm_
+        params = [p for group in self.optimizer.param_groups for p in group['params']
+                  if p.requires_grad]
+        # every rank, with or without gradients: the norm is all-reduced
+        norm = clip_sharded_grad_norm_(params, **self.clip_grad_kwargs)
+        self.message_hub.update_scalar(f'train/{self.grad_name}', float(norm))
 
     @contextmanager
     def optim_context(self, model: nn.Module):
