@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
@@ -10,6 +11,7 @@ from sklearn.preprocessing import StandardScaler
 from unimedi.datasets.phantom.generator import PhantomConfig, write_phantom_dataset
 from unimedi.datasets.splits import stratified_fraction
 from unimedi.evaluation.feature_quality import linear_probe_auc
+from unimedi.registry import ENCODERS
 from repo_scripts import TINY_UNIMEDI_CONFIG, load_script
 
 pytestmark = pytest.mark.slow  # pytest -m "not slow" leaves these out
@@ -80,6 +82,23 @@ def test_tool_end_to_end_on_phantoms(tmp_path, capsys):
             assert all(0.0 <= v <= 1.0 for v in rows['100']['macro'] if not np.isnan(v))
     with pytest.raises(SystemExit, match='nothing to probe'):
         tool.main([str(config), '--data-root', str(root)])
+
+
+def test_cls_and_mean_patch_features():
+    """``--features cls+mean``: [CLS] then the mean of the patch tokens."""
+    tool = load_script('tools/analysis/feature_probe.py')
+    torch.manual_seed(0)
+    encoder = ENCODERS.build(dict(type='UnifiedViT', arch=dict(embed_dim=32, depth=1,
+                                                               num_heads=2),
+                                  tokenizers={'2d': dict(type='PatchEmbed2D', img_size=32)}))
+    images = torch.randn(5, 1, 32, 32)
+    both = tool.cls_features(encoder, images, '2d', 2, 'cls+mean')
+    out = encoder.eval()(images, '2d')
+    assert both.shape == (5, 64)
+    np.testing.assert_allclose(both[:, :32], tool.cls_features(encoder, images, '2d', 3),
+                               atol=1e-5)
+    np.testing.assert_allclose(both[:, 32:], out['patch'].mean(dim=1).detach().numpy(),
+                               atol=1e-5)
 
 
 def test_tool_on_a_classification_config_without_a_third_split(tmp_path, capsys):

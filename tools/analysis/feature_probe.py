@@ -11,7 +11,9 @@ of it, the same draw as ``data_fraction`` in the classification configs) fits on
 regression per class, ``val`` chooses its regularisation and ``test`` scores it (macro AUC).
 The effective rank (RankMe of the centred features) of the test split is printed beside.
 Features are the encoder's final [CLS] token (``--encoders student``: the exported
-``vision_encoder``; ``teacher``: the EMA teacher; a random init is probed as a student).
+``vision_encoder``; ``teacher``: the EMA teacher; a random init is probed as a student);
+``--features cls+mean`` appends the mean of the final patch tokens (DINO's linear
+evaluation also pools the patch tokens), a check of what the patches hold that [CLS] drops.
 ``--raw-pixels`` probes the images themselves, box-averaged to ``--pixel-size`` (2D) /
 ``--voxel-size`` (3D).
 
@@ -34,6 +36,8 @@ from mmengine.registry import init_default_scope
 from unimedi.utils.cli import KeepSpacesDictAction
 from unimedi.utils.config_checks import check_cfg_options
 
+FEATURES = ('cls', 'cls+mean')
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -45,6 +49,9 @@ def parse_args(argv=None):
     parser.add_argument('--random-init', action='store_true', help='also probe a random init')
     parser.add_argument('--init-seed', type=int, default=0, help='seed of the random init')
     parser.add_argument('--raw-pixels', action='store_true', help='also probe raw pixels')
+    parser.add_argument('--features', choices=FEATURES, default='cls',
+                        help='cls: the final [CLS] token (default); cls+mean: [CLS] and the '
+                        'mean patch token, concatenated')
     parser.add_argument('--pixel-size', type=int, nargs=2, default=(28, 28))
     parser.add_argument('--voxel-size', type=int, nargs=3, default=(8, 16, 16))
     parser.add_argument('--modalities', nargs='+', default=['2d', '3d'])
@@ -107,10 +114,16 @@ def images_of(model, items, modality, batch_size):
 
 
 @torch.no_grad()
-def cls_features(encoder, images, modality, batch_size) -> np.ndarray:
+def cls_features(encoder, images, modality, batch_size, features: str = 'cls') -> np.ndarray:
+    """``(N, C)`` final [CLS] tokens, or ``(N, 2C)`` [CLS] and mean patch token
+    (``features='cls+mean'``)."""
     encoder.eval()
-    return torch.cat([encoder(images[i:i + batch_size], modality)['cls'].float()
-                      for i in range(0, len(images), batch_size)]).numpy()
+    chunks = []
+    for i in range(0, len(images), batch_size):
+        out = encoder(images[i:i + batch_size], modality)
+        parts = [out['cls']] + ([out['patch'].mean(dim=1)] if features == 'cls+mean' else [])
+        chunks.append(torch.cat(parts, dim=1).float())
+    return torch.cat(chunks).numpy()
 
 
 def raw_pixels(images, size) -> np.ndarray:
@@ -179,7 +192,8 @@ def main(argv=None):
                 encoder = model.vision_encoder if kind == 'student' else model.teacher['encoder']
                 label = name if len(kinds) == 1 else f'{name} ({kind})'
                 feature_sets[label] = {s: cls_features(encoder, images[s], modality,
-                                                       args.batch_size) for s in splits}
+                                                       args.batch_size, args.features)
+                                       for s in splits}
         if args.raw_pixels:
             size = tuple(args.pixel_size if modality == '2d' else args.voxel_size)
             feature_sets['raw pixels'] = {s: raw_pixels(images[s], size) for s in splits}
@@ -193,6 +207,7 @@ def main(argv=None):
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
             json.dump(dict(config=args.config, sources=sources, encoders=args.encoders,
+                           features=args.features,
                            seeds=args.seeds, results=results), f, indent=2)
         print(f'written to {args.out}')
 
