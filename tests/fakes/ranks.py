@@ -19,9 +19,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_ranks(argv: list, world: int, port: int | None = None) -> list[subprocess.Popen]:
-    """Start ``python *argv`` as ranks ``0 .. world - 1``; their output is piped (text)."""
-    env = dict(os.environ, MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port or free_port()),
+def start_ranks(argv: list, world: int) -> list[subprocess.Popen]:
+    """Start ``python *argv`` as ranks ``0 .. world - 1`` on a free port; their output is
+    piped (text)."""
+    env = dict(os.environ, MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()),
                WORLD_SIZE=str(world), OMP_NUM_THREADS='1',
                PYTHONPATH=os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / 'tests'),
                                            os.environ.get('PYTHONPATH', '')]))

@@ -14,6 +14,7 @@ import torch.distributed as dist
 from torch import nn
 
 from unimedi.registry import FUNCTIONS
+from unimedi.utils.distributed import world_size
 
 
 def _unit_classes() -> tuple[type, ...]:
@@ -63,14 +64,14 @@ def clip_sharded_grad_norm_(parameters: Iterable[torch.Tensor], max_norm: float,
     """
     grads = [p.grad for p in parameters if p.grad is not None]
     norm_type = float(norm_type)
+    distributed = world_size() > 1
     if grads:
         device = grads[0].device
-    elif dist.is_initialized() and dist.get_backend() == 'nccl':
+    elif distributed and dist.get_backend() == 'nccl':
         device = torch.device('cuda', torch.cuda.current_device())
     else:
         device = torch.device('cpu')
     local = [g.detach().float().norm(norm_type).to(device) for g in grads]
-    distributed = dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
     if math.isinf(norm_type):
         total = torch.stack(local).max() if local else torch.zeros((), device=device)
         if distributed:
