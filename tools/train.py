@@ -73,6 +73,16 @@ def main():
     runner.train()
     if cfg.get('test_after_train', False) and not args.no_test:
         test_best(runner)
+    leave_process_group()
+
+
+def leave_process_group() -> None:
+    """Wait for every rank, then close the process group: a rank that exits first (node
+    0 holds the rendezvous store) must not take the store away from ranks still closing."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def test_best(runner) -> dict:
