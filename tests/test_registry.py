@@ -166,6 +166,7 @@ BUILD_CONFIGS = {
         'AttentiveRegionSelector': dict(mask_ratio=0.5),
         'RandomRegionSelector': dict(mask_ratio=0.5),
         'ProjectionHead': dict(in_dim=8, out_dim=4),
+        'PixelPredictionHead': dict(in_dim=8, out_dim=16),
         'LinearClsHead': dict(in_dim=8, num_classes=3),
         'ViTSegBackbone': dict(encoder=dict(type='UnifiedViT', arch='tiny'), frozen=True),
         'UNETRDecoder': dict(in_channels=8, num_classes=3, feature_size=4),
@@ -177,6 +178,7 @@ BUILD_CONFIGS = {
         'InfoNCELoss': dict(),
         'DINOLoss': dict(out_dim=16),
         'KoLeoLoss': dict(),
+        'MaskedPixelLoss': dict(),
         'PatchDistillationLoss': dict(out_dim=16),
         'UniMedI': dict(
             vision_encoder=dict(type='UnifiedViT', arch='tiny'),

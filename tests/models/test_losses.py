@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from unimedi.evaluation.feature_quality import effective_rank
-from unimedi.models.losses import DINOLoss, InfoNCELoss, KoLeoLoss, PatchDistillationLoss
+from unimedi.models.losses import (DINOLoss, InfoNCELoss, KoLeoLoss, MaskedPixelLoss,
+                                   PatchDistillationLoss, patchify)
 from unimedi.registry import LOSSES
 
 
@@ -281,3 +282,46 @@ def test_koleo_gradient_spreads_collapsed_features():
 def test_koleo_needs_two_rows():
     with pytest.raises(ValueError, match='N >= 2'):
         KoLeoLoss()(torch.randn(1, 8))
+
+
+# ---------------------------------------------------------------- masked pixels
+def test_patchify_follows_the_patch_convolution_token_order():
+    x = torch.randn(2, 3, 8, 12)
+    patches = patchify(x, (4, 4))
+    assert patches.shape == (2, 6, 3 * 16)
+    # token 4 is grid row 1, column 1; channel first, then rows and columns of the patch
+    torch.testing.assert_close(patches[1, 4], x[1, :, 4:8, 4:8].reshape(-1))
+    # the same order as a patchify convolution's flattened output
+    conv = torch.nn.Conv2d(3, 5, kernel_size=4, stride=4, bias=False)
+    tokens = conv(x).flatten(2).transpose(1, 2)
+    torch.testing.assert_close(tokens, patches @ conv.weight.reshape(5, -1).t(),
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_patchify_in_3d_and_bad_sizes():
+    x = torch.randn(1, 1, 8, 16, 16)
+    patches = patchify(x, (4, 8, 8))
+    assert patches.shape == (1, 8, 256)
+    torch.testing.assert_close(patches[0, 7], x[0, :, 4:, 8:, 8:].reshape(-1))
+    with pytest.raises(ValueError, match='cannot be cut'):
+        patchify(x, (3, 8, 8))
+
+
+def test_masked_pixel_loss_normalises_each_patch():
+    patches = torch.tensor([[1.0, 2.0, 3.0, 4.0], [10.0, 10.0, 30.0, 30.0]])
+    loss = MaskedPixelLoss()
+    targets = loss.targets(patches)
+    torch.testing.assert_close(targets.mean(dim=1), torch.zeros(2), atol=1e-6, rtol=0)
+    torch.testing.assert_close(targets.std(dim=1, unbiased=False), torch.ones(2), atol=1e-4,
+                               rtol=0)
+    assert loss(targets, patches).item() == pytest.approx(0.0, abs=1e-8)
+    prediction = torch.zeros(2, 4)
+    assert loss(prediction, patches).item() == pytest.approx(
+        F.mse_loss(prediction, targets).item())
+    l1 = MaskedPixelLoss(norm_pix=False, criterion='l1')
+    assert l1(prediction, patches).item() == pytest.approx(patches.abs().mean().item())
+    with pytest.raises(ValueError, match='same shape'):
+        loss(prediction[:1], patches)
+    with pytest.raises(ValueError, match='criterion'):
+        MaskedPixelLoss(criterion='huber')
+    assert isinstance(LOSSES.build(dict(type='MaskedPixelLoss')), MaskedPixelLoss)

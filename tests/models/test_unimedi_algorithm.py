@@ -440,3 +440,42 @@ def test_imagenet_weights_reach_the_student_and_the_teacher_starts_as_its_copy(t
         torch.testing.assert_close(teacher[key], value)
     for key, value in model.dino_head.state_dict().items():
         torch.testing.assert_close(model.teacher['head'].state_dict()[key], value)
+
+
+def test_mim_weight_regresses_the_masked_patches_pixels_per_modality():
+    model = _build(loss_weights=dict(mim=2.0)).train()
+    assert set(model.pixel_heads) == {'2d', '3d'}
+    assert model.pixel_heads['2d'].layers.out_features == 16 * 16
+    assert model.pixel_heads['3d'].layers.out_features == 4 * 16 * 16
+    seen = []
+    original = model.pixel_loss.forward
+
+    def spy(prediction, patches):
+        value = original(prediction, patches)
+        seen.append((prediction.shape, patches, value.detach()))
+        return value
+
+    model.pixel_loss.forward = spy
+    batch = _batch()
+    losses, data = _loss(model, batch)
+    assert 'loss_mim' in losses
+    # 2D first: 3 radiographs x 16 tokens, half masked; then 2 CTs x 64 tokens, half masked
+    assert [tuple(shape) for shape, _, _ in seen] == [(24, 256), (64, 1024)]
+    # the targets are 24 distinct patches of the radiographs' own pixels, cut by hand here
+    radiographs = data['inputs']['2d'][:, 0]
+    all_patches = radiographs.reshape(3, 4, 16, 4, 16).permute(0, 1, 3, 2, 4).reshape(48, 256)
+    distances = torch.cdist(seen[0][1], all_patches)
+    assert torch.all(distances.min(dim=1).values < 0.05)  # others are about 20 away
+    assert distances.argmin(dim=1).unique().numel() == 24
+    expected = 2.0 * (3 * seen[0][2] + 2 * seen[1][2]) / 5
+    torch.testing.assert_close(losses['loss_mim'].detach(), expected)
+    losses['loss_mim'].backward()
+    assert model.pixel_heads['2d'].layers.weight.grad.abs().sum() > 0
+    assert model.vision_encoder.mask_token.grad.abs().sum() > 0  # masked tokens learn
+    assert _build().pixel_loss is None and _build().pixel_heads is None  # off by default
+
+
+def test_mim_needs_a_token_masker_to_have_targets():
+    model = _build(loss_weights=dict(mim=1.0), token_masker=None).train()
+    losses, _ = _loss(model)
+    assert 'loss_mim' not in losses

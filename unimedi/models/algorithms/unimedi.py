@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from typing import Sequence
 
 import torch
@@ -9,6 +10,7 @@ from torch import nn
 
 from unimedi.registry import ENCODERS, HEADS, LOSSES, MODELS, SELECTORS
 from unimedi.structures import MODALITIES
+from ..losses.masked_pixel import patchify
 from ..selectors.slice_selectors import _SliceSelector
 from .base_model import MedBaseModel
 
@@ -27,7 +29,9 @@ class UniMedI(MedBaseModel):
     3D tokens; the ``token_masker`` hides tokens from the student. Losses: symmetric
     InfoNCE between the student's [CLS] projection and the report projection over the
     whole batch (2D and 3D share the negatives), DINO on [CLS] and iBOT on masked patches
-    against the teacher. The teacher follows the student by EMA (``TeacherEMAHook``).
+    against the teacher; optionally (not in the paper) the pixels of the masked patches
+    regressed from the student's patch tokens. The teacher follows the student by EMA
+    (``TeacherEMAHook``).
 
     Args:
         vision_encoder: ``ENCODERS`` config of the shared ViT (e.g. ``UnifiedViT``).
@@ -42,10 +46,16 @@ class UniMedI(MedBaseModel):
         patch_distill_loss: ``LOSSES`` config on masked patches, or ``None``.
         slice_selector: ``SELECTORS`` config choosing CT slices, or ``None`` (no selection).
         token_masker: ``SELECTORS`` config masking the student's tokens, or ``None``.
-        loss_weights: ``{'vl': 1.0, 'icl': 1.0, 'pcl': 1.0, 'koleo': 0.0}``; a weight of 0
-            drops a loss. ``koleo`` (not in the paper) weighs ``koleo_loss``.
+        loss_weights: ``{'vl': 1.0, 'icl': 1.0, 'pcl': 1.0, 'koleo': 0.0, 'mim': 0.0}``;
+            a weight of 0 drops a loss. ``koleo`` and ``mim`` (not in the paper) weigh
+            ``koleo_loss`` and ``pixel_loss``.
         koleo_loss: ``LOSSES`` config of the spreading regulariser on the student's [CLS]
             features, per modality (default ``KoLeoLoss``; used when ``koleo > 0``).
+        pixel_head: ``HEADS`` config predicting a masked patch's pixels from its student
+            token (``in_dim``/``out_dim`` filled in, one head per modality; default a
+            linear ``PixelPredictionHead``); used when ``mim > 0``.
+        pixel_loss: ``LOSSES`` config of the masked-patch reconstruction (default
+            ``MaskedPixelLoss``); used when ``mim > 0`` and a ``token_masker`` is set.
         selection_attention_layers: average the teacher's [CLS] attention used for slice
             selection and attentive masking over the last N blocks only; ``None`` (the
             paper) averages over all blocks.
@@ -73,6 +83,7 @@ class UniMedI(MedBaseModel):
                  cls_distill_loss: dict | None = None, patch_distill_loss: dict | None = None,
                  slice_selector: dict | None = None, token_masker: dict | None = None,
                  loss_weights: dict | None = None, koleo_loss: dict | None = None,
+                 pixel_head: dict | None = None, pixel_loss: dict | None = None,
                  selection_attention_layers: int | None = None,
                  contrastive_negatives: str = 'batch',
                  distill_centers: str = 'shared',
@@ -88,15 +99,24 @@ class UniMedI(MedBaseModel):
         self.text_projection = HEADS.build(dict(
             text_projection or dict(type='ProjectionHead'), in_dim=text_dim, out_dim=embed_dim))
         self.contrastive_loss = _build(LOSSES, contrastive_loss or dict(type='InfoNCELoss'))
-        weights = dict(vl=1.0, icl=1.0, pcl=1.0, koleo=0.0)
+        weights = dict(vl=1.0, icl=1.0, pcl=1.0, koleo=0.0, mim=0.0)
         weights.update(loss_weights or {})
-        unknown = set(weights) - {'vl', 'icl', 'pcl', 'koleo'}
+        unknown = set(weights) - {'vl', 'icl', 'pcl', 'koleo', 'mim'}
         if unknown:
-            raise ValueError('loss_weights keys must be vl, icl, pcl, koleo; got '
+            raise ValueError('loss_weights keys must be vl, icl, pcl, koleo, mim; got '
                              f'{sorted(unknown)}')
         self.loss_weights = weights
         self.koleo_loss = _build(LOSSES, koleo_loss or dict(type='KoLeoLoss')) \
             if weights['koleo'] > 0 else None
+        self.pixel_loss, self.pixel_heads = None, None
+        if weights['mim'] > 0:
+            self.pixel_loss = _build(LOSSES, pixel_loss or dict(type='MaskedPixelLoss'))
+            self.pixel_heads = nn.ModuleDict({
+                modality: HEADS.build(dict(pixel_head or dict(type='PixelPredictionHead'),
+                                           in_dim=vision_dim,
+                                           out_dim=tokenizer.in_channels
+                                           * math.prod(tokenizer.patch_size)))
+                for modality, tokenizer in self.vision_encoder.tokenizers.items()})
         dino_head = dict(dino_head or dict(type='DINOHead', out_dim=8192), in_dim=vision_dim)
         self.dino_head = HEADS.build(dino_head)
         out_dim = self.dino_head.out_dim
@@ -222,6 +242,10 @@ class UniMedI(MedBaseModel):
             losses['pcl'] = self.patch_distill_loss(self.dino_head(student['patch'][mask]),
                                                     targets['pcl'], update_center=False,
                                                     group=group)
+        if self.pixel_loss is not None and mask is not None:
+            patches = patchify(x, self.vision_encoder.tokenizers[modality].patch_size)
+            losses['mim'] = self.pixel_loss(
+                self.pixel_heads[modality](student['patch'][mask]), patches[mask])
         return student['cls'], losses, targets
 
     def center_group(self, modality: str) -> int:
@@ -257,8 +281,8 @@ class UniMedI(MedBaseModel):
         return out
 
     def loss(self, inputs: dict, data_samples: Sequence) -> dict:
-        """Losses (``loss_vl``, ``loss_icl``, ``loss_pcl``, ``loss_koleo``) and logged metrics
-        (``i2t_acc``, ``sel_prec``/``sel_chance`` when lesion slices are known)."""
+        """Losses (``loss_vl``, ``loss_icl``, ``loss_pcl``, ``loss_koleo``, ``loss_mim``) and
+        logged metrics (``i2t_acc``, ``sel_prec``/``sel_chance`` when lesion slices are known)."""
         if inputs.get('text') is None:
             raise ValueError('UniMedI needs reports: configure a text_tokenizer in the data '
                              'preprocessor and a report for every sample')
