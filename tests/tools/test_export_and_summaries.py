@@ -65,6 +65,11 @@ def test_summarize_pretrain_log_phase_means(tmp_path):
     assert table[0]['loss_vl'] == pytest.approx(3.5) and table[1]['loss_vl'] == pytest.approx(1.5)
     assert table[1]['sel_prec'] == pytest.approx(0.25)
     assert table[0]['i2t_acc'] is None
+    assert 'loss_mim' not in table[0]  # optional losses only when logged
+    rows[-1]['loss_mim'] = 0.5
+    (run / 'scalars.json').write_text('\n'.join(json.dumps(r) for r in rows))
+    table = tool.summarise(tool.load_scalars(str(tmp_path)), phases=2)
+    assert table[0]['loss_mim'] is None and table[1]['loss_mim'] == pytest.approx(0.5)
     with pytest.raises(SystemExit, match='scalars.json'):
         tool.load_scalars(str(tmp_path / 'missing'))
 

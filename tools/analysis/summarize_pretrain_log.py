@@ -12,6 +12,7 @@ import argparse
 from unimedi.utils.training_log import load_rows
 
 KEYS = ('loss_vl', 'loss_icl', 'loss_pcl', 'i2t_acc', 'sel_prec', 'sel_chance')
+OPTIONAL_KEYS = ('loss_koleo', 'loss_mim')  # shown when the run has them
 
 
 def parse_args():
@@ -38,8 +39,13 @@ def monitor_table(rows: list[dict]) -> tuple[list[str], list[dict]]:
     return list(names), table
 
 
+def columns(rows: list[dict]) -> tuple[str, ...]:
+    """``KEYS`` and the optional losses some row logged (KoLeo, masked pixels)."""
+    return KEYS + tuple(k for k in OPTIONAL_KEYS if any(k in r for r in rows))
+
+
 def summarise(rows: list[dict], phases: int) -> list[dict]:
-    """Mean of each key per phase (consecutive, equal numbers of log rows)."""
+    """Mean of each of :func:`columns` per phase (consecutive, equal numbers of log rows)."""
     size = max(1, len(rows) // phases)
     out = []
     for start in range(0, size * phases, size):
@@ -47,7 +53,7 @@ def summarise(rows: list[dict], phases: int) -> list[dict]:
         if not chunk:
             break
         summary = dict(iters=f'{chunk[0]["iter"]}-{chunk[-1]["iter"]}')
-        for key in KEYS:
+        for key in columns(rows):
             values = [r[key] for r in chunk if key in r]
             summary[key] = sum(values) / len(values) if values else None
         out.append(summary)
@@ -70,10 +76,11 @@ def print_monitors(rows: list[dict]) -> None:
 def main():
     args = parse_args()
     rows = load_rows(args.work_dir)
-    table = summarise([r for r in rows if 'loss_vl' in r], args.phases)
-    print(f'{"iters":>10}  ' + '  '.join(f'{k:>10}' for k in KEYS))
+    training = [r for r in rows if 'loss_vl' in r]
+    table, keys = summarise(training, args.phases), columns(training)
+    print(f'{"iters":>10}  ' + '  '.join(f'{k:>10}' for k in keys))
     for row in table:
-        cells = [f'{row[k]:>10.4f}' if row[k] is not None else f'{"-":>10}' for k in KEYS]
+        cells = [f'{row[k]:>10.4f}' if row[k] is not None else f'{"-":>10}' for k in keys]
         print(f'{row["iters"]:>10}  ' + '  '.join(cells))
     print_monitors(rows)
 
