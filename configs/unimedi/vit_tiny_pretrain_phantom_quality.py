@@ -1,8 +1,9 @@
-# The CPU quality recipe (41 minutes measured on 2 cores, plus 10 minutes to write its data once):
-# the demo's tiny UniMedI pre-trained on a larger phantom set, apart from the evaluation
-# phantoms (seed 1; see configs/_base_/datasets/phantom_pretrain_large.py), in batches of
-# 32 with 12 CTs each, for 5,000 iterations (160,000 samples). What each change does and
-# what it buys: docs/pretraining_quality.md.
+# Row Q1 of docs/pretraining_quality.md (41 minutes measured on 2 cores, plus 10 minutes to
+# write its data once): the demo's tiny UniMedI pre-trained on a larger phantom set, apart
+# from the evaluation phantoms (seed 1; see configs/_base_/datasets/phantom_pretrain_large.py),
+# in batches of 32 with 12 CTs each, for 5,000 iterations (160,000 samples). The parent of
+# the quality recipe, vit_tiny_pretrain_phantom_quality_mim.py, which adds the masked-patch
+# reconstruction. What each change does and what it buys: docs/pretraining_quality.md.
 _base_ = [
     '../_base_/models/unimedi_vit_tiny.py',
     '../_base_/datasets/phantom_pretrain_large.py',

@@ -3,7 +3,7 @@
 # (5,000 iterations of 8-px patches lifted the probes, zero-shot and retrieval; this
 # 4,000-iteration schedule selects lesion slices at 1.8x chance, its probes between Q1's and
 # A3's). A step costs about 1.6x the 16-px one: 48-70 min on 2 cores, at or over the
-# 60-minute budget, so the quality recipe stays vit_tiny_pretrain_phantom_quality.py.
+# 60-minute budget; the quality recipe is vit_tiny_pretrain_phantom_quality_mim.py.
 _base_ = ['./vit_tiny_pretrain_phantom_quality.py']
 max_iters = 4000
 warmup_iters = 500
