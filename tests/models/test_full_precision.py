@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from unimedi.models.encoders.unified_vit import Attention
-from unimedi.models.losses import DINOLoss, InfoNCELoss, KoLeoLoss, PatchDistillationLoss
+from unimedi.models.losses import (DINOLoss, InfoNCELoss, KoLeoLoss, MaskedPixelLoss,
+                                   PatchDistillationLoss)
 from unimedi.models.losses.full_precision import float32_forward
 
 
@@ -60,6 +61,19 @@ def test_koleo_under_autocast_equals_float32():
     torch.testing.assert_close(value, KoLeoLoss()(features.bfloat16().float()), atol=1e-6,
                                rtol=0)
     assert value == pytest.approx(float(reference), abs=0.05)
+
+
+def test_masked_pixel_loss_under_autocast_is_float32_with_a_bf16_gradient():
+    generator = torch.Generator().manual_seed(4)
+    patches = torch.rand(10, 64, generator=generator)
+    prediction = torch.randn(10, 64, generator=generator).bfloat16().requires_grad_()
+    with _autocast():
+        value = MaskedPixelLoss()(prediction, patches.bfloat16())
+    assert value.dtype == torch.float32
+    torch.testing.assert_close(
+        value, MaskedPixelLoss()(prediction.detach().float(), patches.bfloat16().float()))
+    value.backward()
+    assert prediction.grad.dtype == torch.bfloat16 and prediction.grad.abs().sum() > 0
 
 
 def test_float32_forward_leaves_float64_masks_and_integers_alone():
