@@ -25,7 +25,8 @@ and the masks are attentive (no randomness), so the test asserts:
 - ``loss_vl``, ``loss_icl``, ``loss_pcl`` and their sum: mean over ranks == single process
   (atol 1e-5);
 - after the step, every student and teacher parameter and buffer (the DINO / iBOT centres
-  included) equals the single process's on both ranks (atol 1e-6), and the step moved
+  included) equals the single process's on both ranks (atol 1e-6 plus 1e-4 of the
+  weight's own step), and the step moved
   the weights (the 3D tokenizer too, through rank 0 alone, and the teacher by EMA).
 """
 from __future__ import annotations
@@ -65,8 +66,12 @@ MOMENTUM = 0.9
 #: ~``lr * sign(grad)``: it blows up the rounding noise of gradients that are exactly 0 in
 #: exact arithmetic (the attention key biases: softmax ignores a shift of all keys) to
 #: ~0.15 lr, so the key biases would differ by 1.5e-4 at lr 1e-3 (every other weight agrees
-#: within 3e-7 with AdamW too).
+#: within 3e-7 with AdamW too). How far the rounding goes depends on the CPU's kernels
+#: (the same FSDP step differs by 6e-6 on ``dino_head.mlp.4.bias`` on another machine, a
+#: 1e-5 part of that weight's step), so a weight may differ by ``WEIGHT_ATOL`` plus
+#: ``STEP_RTOL`` of its own step.
 SGD_LR = 5e-3
+STEP_RTOL = 1e-4
 
 
 def _model_cfg() -> dict:
@@ -203,20 +208,21 @@ def test_one_training_step_on_two_ranks_equals_one_process(tmp_path, wrapper):
         torch.testing.assert_close(mean, single['losses'][key], atol=LOSS_ATOL, rtol=0,
                                    msg=lambda m, k=key: f'{k}: {m}')
 
-    state = single['state']
+    state, initial = single['state'], single['initial']
     teacher = [k for k in state if k.startswith('teacher.')]
     centres = ['cls_distill_loss.center', 'patch_distill_loss.center']
     assert teacher and set(centres) <= set(state)
     for rank, result in enumerate(ranks):
         assert result['state'].keys() == state.keys()
         for key, value in state.items():
-            torch.testing.assert_close(result['state'][key], value, atol=WEIGHT_ATOL, rtol=0,
+            step = (value.float() - initial[key].float()).abs().max().item()
+            torch.testing.assert_close(result['state'][key], value,
+                                       atol=WEIGHT_ATOL + STEP_RTOL * step, rtol=0,
                                        msg=lambda m, k=key, r=rank: f'rank {r} {k}: {m}')
     # DDP keeps the ranks in step: the same averaged gradients, EMA and centres
     for key, value in ranks[0]['state'].items():
         assert torch.equal(ranks[1]['state'][key], value), key
     # the step did something: student, teacher (EMA), the CT-only 3D tokenizer, the centres
-    initial = single['initial']
     moved = {k: (state[k].float() - initial[k].float()).abs().max().item() for k in state}
     assert moved['vision_encoder.tokenizers.3d.proj.weight'] > 5e-5
     assert moved['vision_encoder.blocks.0.attn.qkv.weight'] > 1e-3
