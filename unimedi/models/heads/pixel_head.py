@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from unimedi.registry import HEADS
+from .projection_head import linear_or_mlp
 
 
 @HEADS.register_module()
@@ -19,11 +20,7 @@ class PixelPredictionHead(nn.Module):
 
     def __init__(self, in_dim: int, out_dim: int, hidden_dim: int | None = None):
         super().__init__()
-        if hidden_dim is None:
-            self.layers = nn.Linear(in_dim, out_dim)
-        else:
-            self.layers = nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.GELU(),
-                                        nn.Linear(hidden_dim, out_dim))
+        self.layers = linear_or_mlp(in_dim, out_dim, hidden_dim)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """``(..., in_dim)`` tokens -> ``(..., out_dim)`` pixels."""

@@ -8,6 +8,13 @@ from torch import nn
 from unimedi.registry import HEADS
 
 
+def linear_or_mlp(in_dim: int, out_dim: int, hidden_dim: int | None = None) -> nn.Module:
+    """One linear layer, or a two-layer GELU MLP through ``hidden_dim``."""
+    if hidden_dim is None:
+        return nn.Linear(in_dim, out_dim)
+    return nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.GELU(), nn.Linear(hidden_dim, out_dim))
+
+
 @HEADS.register_module()
 class ProjectionHead(nn.Module):
     """Linear (or two-layer MLP) projection followed by L2 normalisation.
@@ -30,11 +37,7 @@ class ProjectionHead(nn.Module):
         if input_norm not in norms:
             raise ValueError(f"input_norm must be 'batch', 'layer' or None, got {input_norm!r}")
         self.input_norm = norms[input_norm](in_dim)
-        if hidden_dim is None:
-            self.layers = nn.Linear(in_dim, out_dim)
-        else:
-            self.layers = nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.GELU(),
-                                        nn.Linear(hidden_dim, out_dim))
+        self.layers = linear_or_mlp(in_dim, out_dim, hidden_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, in_dim)`` -> ``(B, out_dim)`` unit vectors."""
